@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"llcr/runtime/cgroup"
+	"llcr/runtime/spec"
+	"llcr/runtime/state"
+)
+
+// ListCmd is `container list`.
+type ListCmd struct {
+	Quiet bool `short:"q" help:"Print ids only."`
+}
+
+func (l *ListCmd) Run(g *Globals) error {
+	store := g.store()
+	ids, err := store.IDs()
+	if err != nil {
+		return err
+	}
+	if l.Quiet {
+		for _, id := range ids {
+			fmt.Println(id)
+		}
+		return nil
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tCOMMAND")
+	for _, id := range ids {
+		st, err := store.Load(id)
+		if err != nil {
+			// Being created or removed right now: no state.json yet or any more.
+			continue
+		}
+		st.Refresh()
+		pid := "-"
+		if st.Status == state.Running || st.Status == state.Created {
+			pid = strconv.Itoa(st.Pid)
+		}
+		status := string(st.Status)
+		if st.Status == state.Stopped && st.ExitCode != nil {
+			status = fmt.Sprintf("stopped (%d)", *st.ExitCode)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", st.ID, pid, status,
+			st.Created.Local().Format(time.DateTime), strings.Join(st.Command, " "))
+	}
+	return w.Flush()
+}
+
+// StateCmd is `container state ID`.
+type StateCmd struct {
+	ID string `arg:"" help:"Container id."`
+}
+
+func (c *StateCmd) Run(g *Globals) error {
+	st, err := loadState(g, c.ID)
+	if err != nil {
+		return err
+	}
+	st.Refresh()
+	out := struct {
+		state.State
+		Pid int `json:"pid"`
+	}{State: *st, Pid: st.Pid}
+	if st.Status == state.Stopped {
+		out.Pid = 0
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func loadState(g *Globals, id string) (*state.State, error) {
+	if err := spec.ValidateID(id); err != nil {
+		return nil, err
+	}
+	return g.store().Load(id)
+}
+
+// KillCmd is `container kill ID [SIGNAL]`.
+type KillCmd struct {
+	ID     string `arg:"" help:"Container id."`
+	Signal string `arg:"" optional:"" default:"TERM" help:"Signal name or number (default TERM)."`
+}
+
+func (k *KillCmd) Run(g *Globals) error {
+	if err := requireRoot(); err != nil {
+		return err
+	}
+	sig, err := parseSignal(k.Signal)
+	if err != nil {
+		return err
+	}
+	st, err := loadState(g, k.ID)
+	if err != nil {
+		return err
+	}
+	st.Refresh()
+	if st.Status != state.Running && st.Status != state.Created {
+		return fmt.Errorf("container %s is not running (status %s)", k.ID, st.Status)
+	}
+	if err := unix.Kill(st.Pid, sig); err != nil {
+		return fmt.Errorf("send %s to container %s (pid %d): %w", unix.SignalName(sig), k.ID, st.Pid, err)
+	}
+	return nil
+}
+
+func parseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal %q: numbers go from 1 to 64", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal %q: use a name such as TERM, KILL, HUP or a number", s)
+}
+
+// DeleteCmd is `container delete [-f] ID`.
+type DeleteCmd struct {
+	Force bool   `short:"f" help:"Kill the container first if it is running."`
+	ID    string `arg:"" help:"Container id."`
+}
+
+func (d *DeleteCmd) Run(g *Globals) error {
+	if err := requireRoot(); err != nil {
+		return err
+	}
+	if err := spec.ValidateID(d.ID); err != nil {
+		return err
+	}
+	store := g.store()
+	st, err := store.Load(d.ID)
+	if errors.Is(err, state.ErrNotExist) {
+		if _, serr := os.Stat(store.Dir(d.ID)); serr == nil && d.Force {
+			// A start that died before writing its state: only the directory is left.
+			return store.Remove(d.ID)
+		}
+		return err
+	}
+	if err != nil && !d.Force {
+		return err
+	}
+	if st != nil {
+		st.Refresh()
+		if st.Status != state.Stopped {
+			if !d.Force {
+				return fmt.Errorf("container %s is %s: stop it with `container kill %s` first, or use `container delete -f %s`", d.ID, st.Status, d.ID, d.ID)
+			}
+			if err := killAndWait(st); err != nil {
+				return err
+			}
+		}
+		// The runtime or monitor that waited for it tears it down itself;
+		// give it the chance, then clean up whatever a dead one left.
+		waitGone(st.Monitor, st.MonitorStart, 5*time.Second)
+		if len(st.Cgroup) > 0 {
+			cg, err := cgroup.Load(st.Cgroup)
+			if err == nil {
+				cg.KillAll()
+				err = cg.Destroy()
+			}
+			if err != nil {
+				return fmt.Errorf("remove cgroup of %s: %w", d.ID, err)
+			}
+		}
+	}
+	return store.Remove(d.ID)
+}
+
+func killAndWait(st *state.State) error {
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill container %s (pid %d): %w", st.ID, st.Pid, err)
+	}
+	if !waitGone(st.Pid, st.PidStart, 10*time.Second) {
+		return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", st.ID, st.Pid)
+	}
+	return nil
+}
+
+// waitGone polls until the process is gone (or a zombie), for up to d.
+func waitGone(pid int, start uint64, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for state.Alive(pid, start) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// LogsCmd is `container logs ID`.
+type LogsCmd struct {
+	ID string `arg:"" help:"Container id."`
+}
+
+func (l *LogsCmd) Run(g *Globals) error {
+	if err := spec.ValidateID(l.ID); err != nil {
+		return err
+	}
+	dir := g.store().Dir(l.ID)
+	f, err := os.Open(filepath.Join(dir, logFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return fmt.Errorf("container %q: %w", l.ID, state.ErrNotExist)
+		}
+		return fmt.Errorf("container %s has no log: only detached (-d) containers keep one", l.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", l.ID, err)
+	}
+	defer f.Close()
+	_, err = io.Copy(os.Stdout, f)
+	return err
+}

@@ -1,0 +1,163 @@
+package initproc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"llcr/runtime/spec"
+)
+
+// target returns an O_PATH handle on the mount destination inside the
+// rootfs, creating it (a directory, or an empty file when dir is false) if
+// missing. Symlinks on the way resolve inside the rootfs, never out of it.
+func (r *rootfs) target(dest string, dir bool) (*os.File, error) {
+	p := rel(dest)
+	h, err := pathrs.OpenatInRoot(r.root, p)
+	if err == nil {
+		return h, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("resolve %s in rootfs: %w", dest, err)
+	}
+	if dir {
+		h, err = pathrs.MkdirAllHandle(r.root, p, 0o755)
+		if err != nil {
+			return nil, fmt.Errorf("create mountpoint %s in rootfs: %w", dest, err)
+		}
+		return h, nil
+	}
+	parent, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(p), 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("create mountpoint %s in rootfs: %w", filepath.Dir(dest), err)
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(p), unix.O_CREAT|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create mountpoint %s in rootfs: %w", dest, err)
+	}
+	unix.Close(fd)
+	h, err = pathrs.OpenatInRoot(r.root, p)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s in rootfs: %w", dest, err)
+	}
+	return h, nil
+}
+
+func (r *rootfs) mount(m specs.Mount) error {
+	o := spec.ParseMountOptions(m.Options)
+	if m.Type == "bind" || o.Bind {
+		return r.bind(m, o)
+	}
+	switch m.Type {
+	case "cgroup", "cgroup2":
+		return r.mountCgroup(m, o)
+	}
+	t, err := r.target(m.Destination, true)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	// Mount through the handle: the path cannot be swapped for a symlink
+	// between resolving and mounting.
+	if err := unix.Mount(m.Source, fdPath(t), m.Type, o.Flags, o.Data); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+	}
+	if m.Destination == "/dev" && m.Type == "tmpfs" {
+		r.devMounted = true
+	}
+	if len(o.Propagation) > 0 {
+		// The handle still names the covered directory: look the new mount up.
+		t2, err := r.target(m.Destination, true)
+		if err != nil {
+			return err
+		}
+		defer t2.Close()
+		for _, p := range o.Propagation {
+			if err := unix.Mount("", fdPath(t2), "", p, ""); err != nil {
+				return fmt.Errorf("set propagation of %s: %w", m.Destination, err)
+			}
+		}
+	}
+	return nil
+}
+
+// bind uses the new mount API: the source tree is cloned detached, gets its
+// read-only and other attributes (recursively for rbind) while nobody can see
+// it, and only then is moved onto the target.
+func (r *rootfs) bind(m specs.Mount, o spec.MountOptions) error {
+	fi, err := os.Stat(m.Source)
+	if err != nil {
+		return fmt.Errorf("bind mount %s on %s: source: %w", m.Source, m.Destination, err)
+	}
+	t, err := r.target(m.Destination, fi.IsDir())
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	atFlags := uint(0)
+	if o.Recursive {
+		flags |= unix.AT_RECURSIVE
+		atFlags = unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, m.Source, uint(flags))
+	if err != nil {
+		return fmt.Errorf("bind mount %s on %s: clone source: %w", m.Source, m.Destination, err)
+	}
+	defer unix.Close(tree)
+	attr := mountAttr(o)
+	if attr.Attr_set != 0 || attr.Attr_clr != 0 || attr.Propagation != 0 {
+		if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|atFlags, attr); err != nil {
+			return fmt.Errorf("bind mount %s on %s: set attributes: %w", m.Source, m.Destination, err)
+		}
+	}
+	if err := unix.MoveMount(tree, "", int(t.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Destination, err)
+	}
+	return nil
+}
+
+// mountAttr translates mount(2) flags to mount_setattr(2) attributes.
+func mountAttr(o spec.MountOptions) *unix.MountAttr {
+	a := &unix.MountAttr{}
+	pairs := []struct {
+		ms   uintptr
+		attr uint64
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	}
+	for _, p := range pairs {
+		if o.Flags&p.ms != 0 {
+			a.Attr_set |= p.attr
+		}
+		if o.ClearFlags&p.ms != 0 {
+			a.Attr_clr |= p.attr
+		}
+	}
+	// Access-time modes are one field: setting one clears the others.
+	switch {
+	case o.Flags&unix.MS_NOATIME != 0:
+		a.Attr_set |= unix.MOUNT_ATTR_NOATIME
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+	case o.Flags&unix.MS_STRICTATIME != 0:
+		a.Attr_set |= unix.MOUNT_ATTR_STRICTATIME
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+	case o.Flags&unix.MS_RELATIME != 0:
+		a.Attr_set |= unix.MOUNT_ATTR_RELATIME
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+	}
+	for _, p := range o.Propagation {
+		a.Propagation = uint64(p &^ unix.MS_REC)
+	}
+	return a
+}
