@@ -231,3 +231,39 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 	t.Logf("Create: %v", err)
 	assertGone(t, m)
 }
+
+// BenchmarkCreateDestroy measures the hot-path cost of a container's cgroup.
+func BenchmarkCreateDestroy(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	for b.Loop() {
+		m, err := New(testID(b), "", limits())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Create(); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Destroy(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestCpuset(t *testing.T) {
+	needRoot(t)
+	m := newTestManager(t, testID(t), &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0", Mems: "0"}})
+	dir, file := m.Paths()["cpuset"], "cpuset.cpus"
+	if Mode() == modeV2 {
+		dir = m.Paths()[""]
+	}
+	if got := readFile(t, dir, file); got != "0" {
+		t.Errorf("%s = %q, want 0", file, got)
+	}
+	h := startHelper(t, m, "sleep")
+	if err := m.KillAll(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSignal(t, syscall.SIGKILL)
+}

@@ -106,8 +106,8 @@ func (m *Manager) undo(dirs []string) {
 }
 
 // Fd opens the v2 cgroup directory for SysProcAttr.UseCgroupFD/CgroupFD, so
-// the child is born inside it. ok is false on v1 and hybrid hosts, where the
-// caller uses Join after clone instead.
+// the child is born inside it; the caller closes fd once the child started.
+// ok is false on v1 and hybrid hosts, where the caller uses Join after clone.
 func (m *Manager) Fd() (fd int, ok bool, err error) {
 	if m.h.mode != modeV2 {
 		return -1, false, nil
@@ -132,7 +132,8 @@ func (m *Manager) Join(pid int) error {
 
 // Destroy removes the container's directory in every hierarchy (and any
 // sub-cgroups the container made), leaving the shared parent. A cgroup that
-// is already gone counts as removed, so Destroy can be repeated.
+// is already gone counts as removed, so Destroy can be repeated. It fails
+// while processes remain: KillAll first.
 func (m *Manager) Destroy() error {
 	var errs []error
 	for _, dir := range m.dirs {

@@ -128,7 +128,7 @@ func (h *helper) waitSignal(t *testing.T, sig syscall.Signal) {
 	}
 }
 
-func testID(t *testing.T) string {
+func testID(_ testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "llcr-test-" + hex.EncodeToString(b)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/fs"
@@ -126,16 +127,18 @@ func (m *Manager) MemoryLimit() int64 {
 	return m.memLimit
 }
 
-// name identifies the cgroup in messages: its unified path, else its memory
-// path, else any.
+// name is the cgroup as seen from a hierarchy root ("/llcr/<id>"), for
+// messages that are not about one hierarchy.
 func (m *Manager) name() string {
-	for _, k := range []string{"", "memory"} {
-		if p, ok := m.paths[k]; ok {
-			return p
+	if len(m.dirs) == 0 {
+		return "(no cgroup)"
+	}
+	rel := strings.TrimPrefix(m.dirs[0], m.h.root)
+	if m.h.mode != modeV2 {
+		// Drop the hierarchy's own directory ("/memory", "/unified").
+		if i := strings.IndexByte(rel[1:], '/'); i >= 0 {
+			rel = rel[i+1:]
 		}
 	}
-	if len(m.dirs) > 0 {
-		return m.dirs[0]
-	}
-	return "(no cgroup)"
+	return rel
 }

@@ -42,14 +42,21 @@ func (m *Manager) procsDir() string {
 // no longer exists has none.
 func (m *Manager) Pids() ([]int, error) {
 	dir := m.procsDir()
-	pids, err := cgroups.GetAllPids(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+	var err error
+	for range 3 {
+		var pids []int
+		if pids, err = cgroups.GetAllPids(dir); err == nil {
+			return pids, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if _, statErr := os.Stat(dir); errors.Is(statErr, os.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("list processes of cgroup %s: %w", dir, err)
+		// A sub-cgroup vanished during the walk: walk again.
 	}
-	return pids, nil
+	return nil, fmt.Errorf("list processes of cgroup %s: %w", dir, err)
 }
 
 // KillAll SIGKILLs every process in the cgroup and waits (bounded) until

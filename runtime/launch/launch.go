@@ -43,16 +43,15 @@ type Container struct {
 
 // Start creates the container and runs its process up to the exec of the
 // user's command. On error everything it set up is undone.
-func Start(o Options) (c *Container, err error) {
+func Start(o Options) (_ *Container, err error) {
 	s := o.Spec
 	if s == nil || s.Process == nil || s.Root == nil {
 		return nil, errors.New("spec needs process and root")
 	}
-	c = &Container{ID: o.ID, Spec: s}
+	c := &Container{ID: o.ID, Spec: s}
 	defer func() {
 		if err != nil {
 			c.undo.run()
-			c = nil
 		}
 	}()
 	if err := etcFiles(s, o.StateDir); err != nil {
@@ -134,6 +133,10 @@ func (c *Container) command(o Options, child *proto.Conn) (*exec.Cmd, error) {
 		attr.UidMappings = idMaps(c.Spec.Linux.UIDMappings)
 		attr.GidMappings = idMaps(c.Spec.Linux.GIDMappings)
 		attr.GidMappingsEnableSetgroups = true
+		// The clone keeps the host's uid 0, which the maps usually leave
+		// unmapped: become the namespace's root before exec, or init would
+		// run without capabilities.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	if fd, ok, err := c.Cgroup.Fd(); err != nil {
 		return nil, err
