@@ -98,8 +98,12 @@ func runMonitor(args []string) error {
 		json.NewEncoder(report).Encode(rep)
 		report.Close()
 	}
-	// The terminal this was started from may close; the container must not notice.
-	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+	// The terminal this was started from may close; the container must not
+	// notice. Caught and dropped rather than ignored: SIG_IGN survives exec,
+	// so the container's process would start with SIGHUP and SIGINT ignored
+	// (and a shell could not even trap them), while caught signals reset to
+	// the default at exec.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 	s, err := readSpec(dir)
 	if err != nil {
 		send(monitorReport{Code: errs.Runtime, Error: err.Error()})

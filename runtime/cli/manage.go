@@ -31,20 +31,30 @@ func (l *ListCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	var sts []*state.State
+	for _, id := range ids {
+		st, err := store.Load(id)
+		if err != nil {
+			// Like runc: a container without readable state is left out of
+			// the table, with a word on stderr unless it just vanished (a
+			// concurrent delete), so a leftover of a killed start is not
+			// silently invisible.
+			if !errors.Is(err, state.ErrNotExist) {
+				fmt.Fprintf(os.Stderr, "container: %v\n", err)
+			}
+			continue
+		}
+		sts = append(sts, st)
+	}
 	if l.Quiet {
-		for _, id := range ids {
-			fmt.Println(id)
+		for _, st := range sts {
+			fmt.Println(st.ID)
 		}
 		return nil
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tCOMMAND")
-	for _, id := range ids {
-		st, err := store.Load(id)
-		if err != nil {
-			// Being created or removed right now: no state.json yet or any more.
-			continue
-		}
+	for _, st := range sts {
 		st.Refresh()
 		pid := "-"
 		if st.Status == state.Running || st.Status == state.Created {
@@ -150,41 +160,75 @@ func (d *DeleteCmd) Run(g *Globals) error {
 	}
 	store := g.store()
 	st, err := store.Load(d.ID)
-	if errors.Is(err, state.ErrNotExist) {
-		if _, serr := os.Stat(store.Dir(d.ID)); serr == nil && d.Force {
-			// A start that died before writing its state: only the directory is left.
-			return store.Remove(d.ID)
+	if err != nil {
+		if errors.Is(err, state.ErrNotExist) || !d.Force {
+			return err
 		}
-		return err
+		// No usable state.json: a start killed before writing it (or a
+		// torn file). Its cgroup may exist with the init still inside.
+		if err := removeCgroup(d.ID, nil, store.Dir(d.ID)); err != nil {
+			return err
+		}
+		return store.Remove(d.ID)
 	}
-	if err != nil && !d.Force {
-		return err
+	st.Refresh()
+	if st.Status != state.Stopped {
+		if !d.Force {
+			return fmt.Errorf("container %s is %s: stop it with `container kill %s` first, or use `container delete -f %s`", d.ID, st.Status, d.ID, d.ID)
+		}
+		if err := killAndWait(st); err != nil {
+			return err
+		}
 	}
-	if st != nil {
-		st.Refresh()
-		if st.Status != state.Stopped {
-			if !d.Force {
-				return fmt.Errorf("container %s is %s: stop it with `container kill %s` first, or use `container delete -f %s`", d.ID, st.Status, d.ID, d.ID)
-			}
-			if err := killAndWait(st); err != nil {
-				return err
-			}
-		}
-		// The runtime or monitor that waited for it tears it down itself;
-		// give it the chance, then clean up whatever a dead one left.
-		waitGone(st.Monitor, st.MonitorStart, 5*time.Second)
-		if len(st.Cgroup) > 0 {
-			cg, err := cgroup.Load(st.Cgroup)
-			if err == nil {
-				cg.KillAll()
-				err = cg.Destroy()
-			}
-			if err != nil {
-				return fmt.Errorf("remove cgroup of %s: %w", d.ID, err)
-			}
-		}
+	// The runtime or monitor that waited for it tears it down itself;
+	// give it the chance, then clean up whatever a dead one left.
+	waitGone(st.Monitor, st.MonitorStart, 5*time.Second)
+	if err := removeCgroup(d.ID, st.Cgroup, store.Dir(d.ID)); err != nil {
+		return err
 	}
 	return store.Remove(d.ID)
+}
+
+// removeCgroup kills what is left in id's cgroup and removes it. Without
+// recorded paths it falls back to where the start would have put it, so a
+// start killed before it wrote state.json leaves no cgroup behind.
+func removeCgroup(id string, paths map[string]string, dir string) error {
+	var (
+		cg  *cgroup.Manager
+		err error
+	)
+	if len(paths) > 0 {
+		cg, err = cgroup.Load(paths)
+	} else {
+		cg, err = defaultCgroup(id, dir)
+	}
+	if err == nil {
+		if err = cg.KillAll(); err == nil {
+			err = cg.Destroy()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("remove cgroup of %s: %w", id, err)
+	}
+	return nil
+}
+
+// defaultCgroup rebuilds the manager launch.Start would have used. The
+// resources matter, not for their values, but because they decide which v1
+// hierarchies are joined (device rules add "devices"): the detached start's
+// config.json knows them; else every flag-built spec has the defaults'.
+func defaultCgroup(id, dir string) (*cgroup.Manager, error) {
+	path, res := "", spec.Default().Linux.Resources
+	if s, err := readSpec(dir); err == nil && s.Linux != nil {
+		path, res = s.Linux.CgroupsPath, s.Linux.Resources
+	}
+	cg, err := cgroup.New(id, path, res)
+	if err != nil {
+		// Limits this host cannot apply were never applied: the base
+		// hierarchies are all a start could have created.
+		cg, err = cgroup.New(id, path, nil)
+	}
+	return cg, err
 }
 
 func killAndWait(st *state.State) error {

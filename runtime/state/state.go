@@ -91,3 +91,7 @@ func Read(dir string) (*State, error) {
 
 // ErrNotExist is returned for an unknown container id.
 var ErrNotExist = errors.New("no such container")
+
+// ErrNoState is returned for a container whose directory exists without
+// state.json: a start in progress, or one that was killed midway.
+var ErrNoState = errors.New("container has no state")

@@ -32,10 +32,17 @@ func (s Store) Create(id string) (string, error) {
 	return dir, nil
 }
 
-// Load reads id's state, with ErrNotExist for an unknown id.
+// Load reads id's state, with ErrNotExist for an unknown id and ErrNoState
+// for a directory without state.json.
 func (s Store) Load(id string) (*State, error) {
 	st, err := Read(s.Dir(id))
 	if errors.Is(err, os.ErrNotExist) {
+		// The directory is made before the start and state.json only once
+		// the container runs: a runtime killed in between leaves the first
+		// alone, and "no such container" would hide it from the user.
+		if _, serr := os.Stat(s.Dir(id)); serr == nil {
+			return nil, fmt.Errorf("container %q has no state yet: it is being created, or its start was killed (`container delete -f %s` removes it): %w", id, id, ErrNoState)
+		}
 		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
 	}
 	return st, err
