@@ -62,7 +62,7 @@ func (r *rootfs) mountCgroup(m specs.Mount, o spec.MountOptions) error {
 			// container's own cgroup directory instead.
 			if src, ok := r.hostCgroup(name, h); ok {
 				err = r.bind(specs.Mount{Source: src, Destination: filepath.Join(m.Destination, name)},
-					spec.MountOptions{Flags: flags, Recursive: true})
+					spec.MountOptions{Flags: flags, Recursive: true}, -1)
 			}
 		}
 		if err != nil {

@@ -27,6 +27,15 @@ func (r *rootfs) setupConsole(conn *proto.Conn) (*os.File, error) {
 	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		return nil, fmt.Errorf("unlock pty: %w", err)
 	}
+	// The size is set before the exec: left to the parent once it has the
+	// master, the command's first look (`stty size`, a full-screen program
+	// drawing) could still see 0x0.
+	if b := r.spec().Process.ConsoleSize; b != nil {
+		ws := &unix.Winsize{Row: uint16(b.Height), Col: uint16(b.Width)}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return nil, fmt.Errorf("set the terminal size to %dx%d: %w", b.Width, b.Height, err)
+		}
+	}
 	// TIOCGPTPEER opens the slave through the master, with no path lookup
 	// an attacker could redirect (CVE-2025-52565).
 	slaveFd, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))

@@ -59,8 +59,8 @@ func run(conn *proto.Conn) error {
 	}
 	rootFd := -1
 	if c.IdmappedRoot {
-		if len(fds) != 1 {
-			return fmt.Errorf("idmapped rootfs announced but %d fds received", len(fds))
+		if len(fds) < 1 {
+			return errors.New("idmapped rootfs announced but no fd received")
 		}
 		rootFd = fds[0]
 	}
@@ -79,7 +79,7 @@ func run(conn *proto.Conn) error {
 			return err
 		}
 	}
-	r := &rootfs{cfg: c, path: c.Spec.Root.Path, idmapFd: rootFd}
+	r := &rootfs{cfg: c, path: c.Spec.Root.Path, idmapFd: rootFd, fds: fds}
 	if err := r.prepare(); err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -26,13 +28,13 @@ func (r *rootfs) target(dest string, dir bool) (*os.File, error) {
 		return nil, fmt.Errorf("resolve %s in rootfs: %w", dest, err)
 	}
 	if dir {
-		h, err = pathrs.MkdirAllHandle(r.root, p, 0o755)
+		h, err = r.mkdirAll(p)
 		if err != nil {
 			return nil, fmt.Errorf("create mountpoint %s in rootfs: %w", dest, err)
 		}
 		return h, nil
 	}
-	parent, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(p), 0o755)
+	parent, err := r.mkdirAll(filepath.Dir(p))
 	if err != nil {
 		return nil, fmt.Errorf("create mountpoint %s in rootfs: %w", filepath.Dir(dest), err)
 	}
@@ -49,10 +51,43 @@ func (r *rootfs) target(dest string, dir bool) (*os.File, error) {
 	return h, nil
 }
 
-func (r *rootfs) mount(m specs.Mount) error {
+// mkdirAll creates p below the root. MkdirAllHandle refuses a path through a
+// dangling symlink (ENOTDIR) rather than guess, but a mountpoint behind one
+// is legitimate (an image shipping /var/run -> /run and no /run) and the
+// SecureJoin-then-MkdirAll of docker and older runc made the link's target
+// inside the rootfs. So on ENOTDIR the links are resolved the way the
+// container will see them, scoped to the root, and the result is created
+// with MkdirAllHandle again, which still refuses anything leaving the root.
+func (r *rootfs) mkdirAll(p string) (*os.File, error) {
+	h, err := pathrs.MkdirAllHandle(r.root, p, 0o755)
+	if err == nil || !errors.Is(err, unix.ENOTDIR) {
+		return h, err
+	}
+	// Through the handle's magic link, which needs no lookup of the rootfs's
+	// host path (refused in some user namespaces).
+	base := fdPath(r.root)
+	joined, jerr := securejoin.SecureJoin(base, p)
+	if jerr != nil {
+		return nil, err
+	}
+	resolved := rel(strings.TrimPrefix(joined, base))
+	if resolved == p {
+		return nil, err
+	}
+	return pathrs.MkdirAllHandle(r.root, resolved, 0o755)
+}
+
+func (r *rootfs) mount(i int, m specs.Mount) error {
 	o := spec.ParseMountOptions(m.Options)
 	if m.Type == "bind" || o.Bind {
-		return r.bind(m, o)
+		tree := -1
+		if j, ok := r.cfg.BindFds[i]; ok {
+			if j < 0 || j >= len(r.fds) {
+				return fmt.Errorf("bind mount %s on %s: source fd %d announced but %d fds received", m.Source, m.Destination, j, len(r.fds))
+			}
+			tree = r.fds[j]
+		}
+		return r.bind(m, o, tree)
 	}
 	switch m.Type {
 	case "cgroup", "cgroup2":
@@ -87,19 +122,15 @@ func (r *rootfs) mount(m specs.Mount) error {
 	return nil
 }
 
-// bind uses the new mount API: the source tree is cloned detached, gets its
-// read-only and other attributes (recursively for rbind) while nobody can see
-// it, and only then is moved onto the target.
-func (r *rootfs) bind(m specs.Mount, o spec.MountOptions) error {
-	fi, err := os.Stat(m.Source)
-	if err != nil {
-		return fmt.Errorf("bind mount %s on %s: source: %w", m.Source, m.Destination, err)
-	}
-	t, err := r.target(m.Destination, fi.IsDir())
-	if err != nil {
-		return err
-	}
-	defer t.Close()
+// CloneBind clones a bind mount's source as a detached tree with the
+// mount's attributes (read-only and the rest, recursively for rbind) set
+// while nobody can see it. The child does it for itself; in a user
+// namespace the parent does it instead (proto.InitConfig.BindFds).
+func CloneBind(m specs.Mount) (int, error) {
+	return cloneBind(m, spec.ParseMountOptions(m.Options))
+}
+
+func cloneBind(m specs.Mount, o spec.MountOptions) (int, error) {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	atFlags := uint(0)
 	if o.Recursive {
@@ -108,15 +139,39 @@ func (r *rootfs) bind(m specs.Mount, o spec.MountOptions) error {
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, m.Source, uint(flags))
 	if err != nil {
-		return fmt.Errorf("bind mount %s on %s: clone source: %w", m.Source, m.Destination, err)
+		return -1, fmt.Errorf("bind mount %s on %s: clone source: %w", m.Source, m.Destination, err)
 	}
-	defer unix.Close(tree)
 	attr := mountAttr(o)
 	if attr.Attr_set != 0 || attr.Attr_clr != 0 || attr.Propagation != 0 {
 		if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|atFlags, attr); err != nil {
-			return fmt.Errorf("bind mount %s on %s: set attributes: %w", m.Source, m.Destination, err)
+			unix.Close(tree)
+			return -1, fmt.Errorf("bind mount %s on %s: set attributes: %w", m.Source, m.Destination, err)
 		}
 	}
+	return tree, nil
+}
+
+// bind moves a detached clone of the source onto the target: tree when the
+// parent cloned it, else one made here.
+func (r *rootfs) bind(m specs.Mount, o spec.MountOptions, tree int) error {
+	if tree < 0 {
+		var err error
+		if tree, err = cloneBind(m, o); err != nil {
+			return err
+		}
+		defer unix.Close(tree)
+	}
+	// The clone says what the source is (the fstat follows no path, so it
+	// works where the source path is out of our reach).
+	var st unix.Stat_t
+	if err := unix.Fstat(tree, &st); err != nil {
+		return fmt.Errorf("bind mount %s on %s: source: %w", m.Source, m.Destination, err)
+	}
+	t, err := r.target(m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	if err := unix.MoveMount(tree, "", int(t.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Destination, err)
 	}

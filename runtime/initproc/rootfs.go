@@ -21,6 +21,8 @@ type rootfs struct {
 	cfg     *proto.InitConfig
 	path    string
 	idmapFd int
+	// fds arrived with the start configuration (see proto.InitConfig).
+	fds []int
 	// root is an O_PATH handle on the rootfs: every mount target is resolved
 	// below it without following symlinks out (CVE-2021-30465).
 	root *os.File
@@ -37,11 +39,18 @@ func (r *rootfs) prepare() error {
 		return fmt.Errorf("make / private in the container's mount namespace: %w", err)
 	}
 	if r.idmapFd >= 0 {
-		err := unix.MoveMount(r.idmapFd, "", unix.AT_FDCWD, r.path, unix.MOVE_MOUNT_F_EMPTY_PATH)
-		unix.Close(r.idmapFd)
-		if err != nil {
-			return fmt.Errorf("attach idmapped rootfs on %s: %w", r.path, err)
+		// In a user namespace the container's root may be refused a lookup
+		// of r.path (a rootfs below a 0700 directory such as /root), so the
+		// clone is attached on top of "/", which needs no lookup, and used
+		// through its fd only. Absolute paths still resolve from the old
+		// root underneath, so the host's /proc, /dev and /sys/fs/cgroup stay
+		// usable until pivot_root.
+		if err := unix.MoveMount(r.idmapFd, "", unix.AT_FDCWD, "/", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			unix.Close(r.idmapFd)
+			return fmt.Errorf("attach idmapped rootfs %s: %w", r.path, err)
 		}
+		// The fd now names the root of the attached mount.
+		r.root = os.NewFile(uintptr(r.idmapFd), r.path)
 	} else {
 		// pivot_root needs the new root to be a mount point; binding the
 		// rootfs onto itself makes it one wherever it lives, the host's /
@@ -49,15 +58,21 @@ func (r *rootfs) prepare() error {
 		if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("bind rootfs %s onto itself: %w", r.path, err)
 		}
+		root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open rootfs %s: %w", r.path, err)
+		}
+		r.root = root
 	}
-	root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open rootfs %s: %w", r.path, err)
-	}
-	r.root = root
-	for _, m := range r.spec().Mounts {
-		if err := r.mount(m); err != nil {
+	for i, m := range r.spec().Mounts {
+		if err := r.mount(i, m); err != nil {
 			return err
+		}
+	}
+	// The parent's clones are attached (or unused): done with them.
+	for _, j := range r.cfg.BindFds {
+		if j >= 0 && j < len(r.fds) {
+			unix.Close(r.fds[j])
 		}
 	}
 	return r.setupDev()
@@ -70,7 +85,8 @@ func (r *rootfs) pivot() error {
 		return fmt.Errorf("open old root: %w", err)
 	}
 	defer unix.Close(oldroot)
-	if err := unix.Chdir(r.path); err != nil {
+	// Through the handle: the path may be out of reach in a user namespace.
+	if err := unix.Fchdir(int(r.root.Fd())); err != nil {
 		return fmt.Errorf("chdir to rootfs %s: %w", r.path, err)
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one, so no

@@ -52,8 +52,12 @@ func Start(o Options) (_ *Container, err error) {
 	defer func() {
 		if err != nil {
 			c.undo.run()
+			if c.Pty != nil {
+				c.Pty.Close()
+			}
 		}
 	}()
+	consoleSize(s, o.Stdin)
 	if err := etcFiles(s, o.StateDir); err != nil {
 		return nil, err
 	}
@@ -234,6 +238,24 @@ func (c *Container) sendConfig(conn *proto.Conn) error {
 		defer unix.Close(fd)
 		cfg.IdmappedRoot = true
 		fds = append(fds, fd)
+		// The container's root may be refused the bind sources' paths (the
+		// state dir's /etc files, volumes below a 0700 directory): clone
+		// them here, where the host's root can reach them.
+		binds, err := cloneBinds(c.Spec.Mounts)
+		defer closeAll(binds)
+		if err != nil {
+			return err
+		}
+		for i, fd := range binds {
+			if cfg.BindFds == nil {
+				cfg.BindFds = map[int]int{}
+			}
+			cfg.BindFds[i] = len(fds)
+			fds = append(fds, fd)
+		}
+	}
+	if len(fds) > maxFds {
+		return fmt.Errorf("%d bind mounts in a user namespace: at most %d are supported", len(fds)-1, maxFds-1)
 	}
 	return conn.Send(proto.Message{Kind: proto.Config, Config: cfg}, fds...)
 }
@@ -258,9 +280,11 @@ func (c *Container) handshake(conn *proto.Conn) error {
 			if len(fds) != 1 {
 				return fmt.Errorf("protocol: pty message with %d fds", len(fds))
 			}
+			// Not on the undo stack, which Wait runs too: closing the master
+			// there lost the container's last output before the caller
+			// had copied it (`-t -- echo hi` printed nothing). Start
+			// closes it itself on failure.
 			c.Pty = os.NewFile(uintptr(fds[0]), "pty-master")
-			pty := c.Pty
-			c.undo.push(pty.Close)
 		case proto.Ready:
 			ready = true
 		case proto.Error:

@@ -21,7 +21,8 @@ const (
 	// Config (parent → child) is the first message. The parent sends it only
 	// after the child is in its cgroups (v1 join after clone), so the child may
 	// unshare its cgroup namespace as soon as it reads it. Fds: an idmapped
-	// clone of the rootfs when Config.IdmappedRoot is set.
+	// clone of the rootfs when Config.IdmappedRoot is set (first), then the
+	// cloned bind sources Config.BindFds points at.
 	Config Kind = "config"
 	// Pty (child → parent) carries the master of the pty the child allocated
 	// in the container's own devpts, so the slave is a /dev/pts/N the
@@ -50,6 +51,11 @@ type InitConfig struct {
 	// IdmappedRoot: the attached fd is a detached, idmapped clone of the
 	// rootfs to be mounted over Spec.Root.Path instead of a plain bind.
 	IdmappedRoot bool `json:"idmappedRoot,omitempty"`
+	// BindFds maps an index of Spec.Mounts (a bind) to the index among the
+	// message's fds of its source, cloned detached by the parent: in a user
+	// namespace the container's root may be refused a host path the
+	// runtime can reach (a volume or the state dir below a 0700 directory).
+	BindFds map[int]int `json:"bindFds,omitempty"`
 	// CgroupNS: unshare the cgroup namespace first (the parent never asks
 	// clone for it, so that the namespace is rooted at the container's cgroup).
 	CgroupNS bool `json:"cgroupns,omitempty"`
@@ -71,6 +77,10 @@ func (e *InitError) Error() string { return e.Message }
 
 // maxMessage bounds one datagram; a spec is a few KiB.
 const maxMessage = 1 << 20
+
+// MaxFds is the most fds one message carries (the kernel's SCM_MAX_FD); a
+// Config in a user namespace carries one per bind mount.
+const MaxFds = 253
 
 // Conn is one end of the socketpair.
 type Conn struct{ fd int }
@@ -127,11 +137,11 @@ func (c *Conn) Send(m Message, fds ...int) error {
 // (for the parent after Ready: the child exec'd).
 func (c *Conn) Recv() (Message, []int, error) {
 	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	var n, oobn int
+	oob := make([]byte, unix.CmsgSpace(4*MaxFds))
+	var n, oobn, flags int
 	var err error
 	for {
-		n, oobn, _, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
 			break
 		}
@@ -154,6 +164,11 @@ func (c *Conn) Recv() (Message, []int, error) {
 				fds = append(fds, got...)
 			}
 		}
+	}
+	if flags&(unix.MSG_CTRUNC|unix.MSG_TRUNC) != 0 {
+		// Lost fds would be silently missing, a cut message undecodable.
+		closeAll(fds)
+		return Message{}, nil, errors.New("receive message: truncated (too large or too many fds)")
 	}
 	var m Message
 	if err := json.Unmarshal(buf[:n], &m); err != nil {
