@@ -6,6 +6,18 @@
 GO          ?= go
 BUILDFLAGS  ?=
 BIN         := bin/container
+CNI_BIN     := bin/cni
+PREFIX      ?= /usr/local
+CNI_INSTALL ?= /usr/libexec/llcr/cni
+# Reference plugins built from the pinned containernetworking/plugins module
+# next to our own, so a runtime's CNI_PATH needs only bin/cni.
+CNI_PLUGINS := \
+	github.com/containernetworking/plugins/plugins/main/bridge \
+	github.com/containernetworking/plugins/plugins/main/loopback \
+	github.com/containernetworking/plugins/plugins/ipam/host-local \
+	github.com/containernetworking/plugins/plugins/meta/portmap \
+	github.com/containernetworking/plugins/plugins/meta/firewall \
+	github.com/containernetworking/plugins/plugins/meta/tuning
 ROOTFS      := build/rootfs
 BUSYBOX     ?= /bin/busybox
 TEST_TIMEOUT ?= 20m
@@ -15,14 +27,25 @@ TEST_TIMEOUT ?= 20m
 # gcc and libc6-dev for `go test -race` (cgo).
 APT_PACKAGES := busybox-static iptables iproute2 runc crun jq hyperfine gcc libc6-dev make
 
-.PHONY: all build rootfs deps demo test test-unit test-e2e bench fmt vet clean help
+.PHONY: all build cni install rootfs deps demo test test-unit test-e2e bench fmt vet clean help
 
 all: build
 
 # Always delegate to go: its build cache decides what is stale, so a
 # file-based make rule here would only get it wrong.
-build:
+build: cni
 	$(GO) build -trimpath $(BUILDFLAGS) -o $(BIN) ./cmd/container
+	$(GO) build -trimpath $(BUILDFLAGS) -o bin/llcr-init ./cmd/llcr-init
+
+cni:
+	@mkdir -p $(CNI_BIN)
+	$(GO) build -trimpath $(BUILDFLAGS) -o $(CNI_BIN)/ ./cmd/llcr-veth $(CNI_PLUGINS)
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/container
+	install -D -m 0755 bin/llcr-init $(DESTDIR)/usr/libexec/llcr/llcr-init
+	install -d $(DESTDIR)$(CNI_INSTALL)
+	install -m 0755 $(CNI_BIN)/* $(DESTDIR)$(CNI_INSTALL)/
 
 rootfs:
 	@if [ ! -x "$(BUSYBOX)" ]; then \
@@ -68,7 +91,9 @@ clean:
 	rm -rf bin build
 
 help:
-	@echo "make [build]  build $(BIN)"
+	@echo "make [build]  build $(BIN) and the CNI plugins"
+	@echo "make cni      build the CNI plugins into $(CNI_BIN)"
+	@echo "make install  install $(BIN) to $(PREFIX)/bin, plugins to $(CNI_INSTALL)"
 	@echo "make rootfs   build the busybox rootfs in $(ROOTFS)"
 	@echo "make deps     install system packages (apt) and Go modules"
 	@echo "make demo     deps + build + rootfs, then run an isolated container"

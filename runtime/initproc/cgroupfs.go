@@ -9,14 +9,14 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"llcr/runtime/spec"
+	"llcr/runtime/mountopt"
 )
 
 // mountCgroup gives the container its /sys/fs/cgroup. Inside the cgroup
 // namespace a fresh cgroupfs shows the container's own cgroup as the root.
 // cgroup2 hosts need one mount; v1 and hybrid hosts need a tmpfs with one
 // mount per hierarchy, mirroring the host's layout.
-func (r *rootfs) mountCgroup(m specs.Mount, o spec.MountOptions) error {
+func (r *rootfs) mountCgroup(m specs.Mount, o mountopt.Options) error {
 	t, err := r.target(m.Destination, true)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (r *rootfs) mountCgroup(m specs.Mount, o spec.MountOptions) error {
 			// container's own cgroup directory instead.
 			if src, ok := r.hostCgroup(name, h); ok {
 				err = r.bind(specs.Mount{Source: src, Destination: filepath.Join(m.Destination, name)},
-					spec.MountOptions{Flags: flags, Recursive: true}, -1)
+					mountopt.Options{Flags: flags, Recursive: true}, -1)
 			}
 		}
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"llcr/runtime/spec"
+	"llcr/runtime/mountopt"
 )
 
 // target returns an O_PATH handle on the mount destination inside the
@@ -78,7 +78,7 @@ func (r *rootfs) mkdirAll(p string) (*os.File, error) {
 }
 
 func (r *rootfs) mount(i int, m specs.Mount) error {
-	o := spec.ParseMountOptions(m.Options)
+	o := mountopt.Parse(m.Options)
 	if m.Type == "bind" || o.Bind {
 		tree := -1
 		if j, ok := r.cfg.BindFds[i]; ok {
@@ -127,10 +127,10 @@ func (r *rootfs) mount(i int, m specs.Mount) error {
 // while nobody can see it. The child does it for itself; in a user
 // namespace the parent does it instead (proto.InitConfig.BindFds).
 func CloneBind(m specs.Mount) (int, error) {
-	return cloneBind(m, spec.ParseMountOptions(m.Options))
+	return cloneBind(m, mountopt.Parse(m.Options))
 }
 
-func cloneBind(m specs.Mount, o spec.MountOptions) (int, error) {
+func cloneBind(m specs.Mount, o mountopt.Options) (int, error) {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	atFlags := uint(0)
 	if o.Recursive {
@@ -153,7 +153,7 @@ func cloneBind(m specs.Mount, o spec.MountOptions) (int, error) {
 
 // bind moves a detached clone of the source onto the target: tree when the
 // parent cloned it, else one made here.
-func (r *rootfs) bind(m specs.Mount, o spec.MountOptions, tree int) error {
+func (r *rootfs) bind(m specs.Mount, o mountopt.Options, tree int) error {
 	if tree < 0 {
 		var err error
 		if tree, err = cloneBind(m, o); err != nil {
@@ -179,7 +179,7 @@ func (r *rootfs) bind(m specs.Mount, o spec.MountOptions, tree int) error {
 }
 
 // mountAttr translates mount(2) flags to mount_setattr(2) attributes.
-func mountAttr(o spec.MountOptions) *unix.MountAttr {
+func mountAttr(o mountopt.Options) *unix.MountAttr {
 	a := &unix.MountAttr{}
 	pairs := []struct {
 		ms   uintptr

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"llcr/runtime/proto"
-	"llcr/runtime/spec"
+	"llcr/runtime/mountopt"
 )
 
 // rootfs prepares the container's filesystem in three phases: prepare (in
@@ -134,7 +134,7 @@ func (r *rootfs) finish() error {
 		}
 	}
 	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
-		o := spec.ParseMountOptions([]string{s.Linux.RootfsPropagation})
+		o := mountopt.Parse([]string{s.Linux.RootfsPropagation})
 		for _, p := range o.Propagation {
 			if err := unix.Mount("", "/", "", p, ""); err != nil {
 				return fmt.Errorf("set rootfs propagation %s: %w", s.Linux.RootfsPropagation, err)

@@ -6,7 +6,7 @@ import (
 
 	"llcr/runtime/initproc"
 	"llcr/runtime/proto"
-	"llcr/runtime/spec"
+	"llcr/runtime/mountopt"
 )
 
 // cloneBinds clones the source of every bind mount of the spec, keyed by its
@@ -15,7 +15,7 @@ import (
 func cloneBinds(mounts []specs.Mount) (map[int]int, error) {
 	out := map[int]int{}
 	for i, m := range mounts {
-		if m.Type != "bind" && !spec.ParseMountOptions(m.Options).Bind {
+		if m.Type != "bind" && !mountopt.Parse(m.Options).Bind {
 			continue
 		}
 		fd, err := initproc.CloneBind(m)

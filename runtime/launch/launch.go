@@ -58,11 +58,19 @@ func Start(o Options) (_ *Container, err error) {
 		}
 	}()
 	consoleSize(s, o.Stdin)
-	if err := etcFiles(s, o.StateDir); err != nil {
+	cg, err := c.newCgroup()
+	if err != nil {
 		return nil, err
 	}
-	if err := c.createCgroup(); err != nil {
-		return nil, err
+	c.Cgroup = cg
+	// On pure v2 the child is born in its cgroup, so the cgroup comes first.
+	// Elsewhere it joins after the clone, and the host-side work below runs
+	// while the child's runtime is still starting: it is off the critical
+	// path.
+	if cgroup.Mode() == "v2" {
+		if err := c.createCgroup(); err != nil {
+			return nil, err
+		}
 	}
 	parent, child, err := proto.Pair()
 	if err != nil {
@@ -84,9 +92,15 @@ func Start(o Options) (_ *Container, err error) {
 		return c.Cgroup.KillAll()
 	})
 	if !c.bornInCgroup() {
+		if err := c.createCgroup(); err != nil {
+			return nil, err
+		}
 		if err := c.Cgroup.Join(c.Pid); err != nil {
 			return nil, fmt.Errorf("move container init %d into its cgroup: %w", c.Pid, err)
 		}
+	}
+	if err := etcFiles(s, o.StateDir); err != nil {
+		return nil, err
 	}
 	if err := c.sendConfig(parent); err != nil {
 		return nil, err
@@ -97,7 +111,7 @@ func Start(o Options) (_ *Container, err error) {
 	return c, nil
 }
 
-func (c *Container) createCgroup() error {
+func (c *Container) newCgroup() (*cgroup.Manager, error) {
 	var (
 		path string
 		res  *specs.LinuxResources
@@ -105,15 +119,14 @@ func (c *Container) createCgroup() error {
 	if l := c.Spec.Linux; l != nil {
 		path, res = l.CgroupsPath, l.Resources
 	}
-	cg, err := cgroup.New(c.ID, path, res)
-	if err != nil {
+	return cgroup.New(c.ID, path, res)
+}
+
+func (c *Container) createCgroup() error {
+	if err := c.Cgroup.Create(); err != nil {
 		return err
 	}
-	if err := cg.Create(); err != nil {
-		return err
-	}
-	c.Cgroup = cg
-	c.undo.push(cg.Destroy)
+	c.undo.push(c.Cgroup.Destroy)
 	return nil
 }
 
@@ -124,7 +137,7 @@ func (c *Container) bornInCgroup() bool {
 // command clones the init. Namespaces come from clone flags in one go; the
 // cgroup namespace is left to the child, after it is in its cgroup.
 func (c *Container) command(o Options, child *proto.Conn) (*exec.Cmd, error) {
-	self, err := sealedSelf()
+	self, err := sealedInit()
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +155,13 @@ func (c *Container) command(o Options, child *proto.Conn) (*exec.Cmd, error) {
 		// run without capabilities.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
-	if fd, ok, err := c.Cgroup.Fd(); err != nil {
-		return nil, err
-	} else if ok {
-		defer unix.Close(fd)
-		attr.UseCgroupFD, attr.CgroupFD = true, fd
+	if cgroup.Mode() == "v2" {
+		if fd, ok, err := c.Cgroup.Fd(); err != nil {
+			return nil, err
+		} else if ok {
+			defer unix.Close(fd)
+			attr.UseCgroupFD, attr.CgroupFD = true, fd
+		}
 	}
 	cmd := &exec.Cmd{
 		Path:        self,

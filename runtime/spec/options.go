@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -205,13 +206,13 @@ func resourcesFrom(o Options) (*specs.LinuxResources, error) {
 	return r, nil
 }
 
-var cpusRE = regexp.MustCompile(`^([0-9]{1,7})(?:\.([0-9]+))?$`)
+var cpusRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,7})(?:\.([0-9]+))?$`) })
 
 // parseCPUs turns "1.5" into a CFS quota per cpuPeriod, exactly (no float
 // rounding), dropping digits below the period's resolution.
 func parseCPUs(s string) (int64, error) {
 	const want = "want a number of CPUs such as 0.5, 1 or 1.5"
-	m := cpusRE.FindStringSubmatch(s)
+	m := cpusRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, invalid("--cpus", s, want)
 	}

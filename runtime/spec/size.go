@@ -6,13 +6,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 const sizeWant = "want a size such as 512M, 1G, 1.5G or a plain number of bytes"
 
 // sizeRE accepts a decimal number, an optional binary unit and an optional
 // "B"/"iB" suffix ("iB" only after a unit: "5iB" means nothing).
-var sizeRE = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?(?:([kmgt])(i?b)?|(b))?$`)
+var sizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?(?:([kmgt])(i?b)?|(b))?$`) })
 
 var sizeUnits = map[string]int64{
 	"":  1,
@@ -26,7 +27,7 @@ var sizeUnits = map[string]int64{
 // Units are binary (1K = 1024) as in docker's --memory; a fractional
 // result is rounded down to whole bytes.
 func ParseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(strings.ToLower(s))
+	m := sizeRE().FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
 		return 0, invalid("size", s, sizeWant)
 	}

@@ -1,4 +1,7 @@
-package spec
+// Package mountopt translates OCI mount options into mount(2) flags. It is
+// shared by the parent (which clones bind sources) and the init (which
+// mounts), and kept free of other imports so the init stays small.
+package mountopt
 
 import (
 	"strings"
@@ -6,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MountOptions is an OCI mount's option list translated for mount(2).
+// Options is an OCI mount's option list translated for mount(2).
 //
 // Flags are set on the mount and ClearFlags must be cleared (they come from
 // "rw", "suid", "exec", ... which matter when remounting a bind mount that
@@ -14,7 +17,7 @@ import (
 // (and MS_REC), mirrored in Bind and Recursive for callers that handle bind
 // mounts separately. Propagation changes need their own mount(2) calls, one
 // per entry, in order. Data is what is left for the filesystem itself.
-type MountOptions struct {
+type Options struct {
 	Flags       uintptr
 	ClearFlags  uintptr
 	Propagation []uintptr
@@ -82,10 +85,10 @@ var runtimeOnlyOptions = map[string]bool{
 	"ridmap":    true,
 }
 
-// ParseMountOptions translates OCI mount options into mount(2) arguments.
+// Parse translates OCI mount options into mount(2) arguments.
 // Options are applied in order, so a later "rw" undoes an earlier "ro".
-func ParseMountOptions(opts []string) MountOptions {
-	var m MountOptions
+func Parse(opts []string) Options {
+	var m Options
 	var data []string
 	for _, o := range opts {
 		if f, ok := mountFlagOptions[o]; ok {
