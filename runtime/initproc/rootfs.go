@@ -10,8 +10,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"llcr/runtime/proto"
 	"llcr/runtime/mountopt"
+	"llcr/runtime/proto"
 )
 
 // rootfs prepares the container's filesystem in three phases: prepare (in

@@ -5,8 +5,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"llcr/runtime/initproc"
-	"llcr/runtime/proto"
 	"llcr/runtime/mountopt"
+	"llcr/runtime/proto"
 )
 
 // cloneBinds clones the source of every bind mount of the spec, keyed by its
