@@ -100,3 +100,11 @@ help:
 	@echo "make test     unit tests (-race) and the e2e suite (needs root)"
 	@echo "make bench    container start latency: llcr vs runc vs crun"
 	@echo "make fmt|vet|clean"
+
+# Pure cgroup v2: the unit tests of runtime/... and the e2e suite, as root in
+# a qemu VM booted with cgroup_no_v1=all (scripts/vm/run.sh). Needs
+# qemu-system-x86, cpio, busybox-static and e2fsprogs; fetches a Debian
+# kernel package with apt-get download into build/vm.
+.PHONY: test-v2
+test-v2: build rootfs
+	GO=$(GO) LLCR_BIN=$(CURDIR)/$(BIN) LLCR_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/vm/run.sh

@@ -215,10 +215,11 @@ func TestMissingControllerOnThisHost(t *testing.T) {
 
 func TestCreateFailureLeavesNothing(t *testing.T) {
 	needRoot(t)
-	// cpu shares above the kernel's maximum fail after the directories exist.
+	// A cpuset naming CPUs the machine lacks fails after the directories
+	// exist, on v1 and v2 alike (absurd cpu shares do not: v2 clamps them).
 	m, err := New(testID(t), "", &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: ptr(int64(64 * mib))},
-		CPU:    &specs.LinuxCPU{Shares: ptr(uint64(1 << 40))},
+		CPU:    &specs.LinuxCPU{Cpus: "4000-4001"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +227,7 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 	t.Cleanup(func() { _ = m.Destroy() })
 	err = m.Create()
 	if err == nil {
-		t.Fatal("Create accepted absurd cpu shares")
+		t.Fatal("Create accepted a cpuset of CPUs that do not exist")
 	}
 	t.Logf("Create: %v", err)
 	assertGone(t, m)

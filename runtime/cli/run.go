@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,6 +29,12 @@ type RunCmd struct {
 	Interactive bool     `short:"i" help:"Keep stdin attached (the foreground default; with -d stdin is /dev/null)."`
 	UIDMap      []string `name:"uid-map" sep:"none" help:"User namespace uid mapping C:H:N (repeatable)."`
 	GIDMap      []string `name:"gid-map" sep:"none" help:"User namespace gid mapping C:H:N (default: the uid maps)."`
+	Network     []string `name:"network" sep:"none" help:"Network: a CNI network name (repeatable: eth0, eth1, ...), none (only lo, the default) or host."`
+	IP          string   `name:"ip" help:"Static IPv4/IPv6 address on the first network."`
+	MAC         string   `name:"mac" help:"MAC address of the first network's interface."`
+	Publish     []string `short:"p" sep:"none" help:"Publish a port [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp] (repeatable)."`
+	DNS         []string `name:"dns" sep:"none" help:"Nameserver for the container's resolv.conf (repeatable)."`
+	NetConfDir  string   `name:"network-config-dir" help:"Directory of CNI network configs (default: /etc/llcr/net.d, then /etc/cni/net.d)."`
 	Name        string   `help:"Container id (default: generated)."`
 	Detach      bool     `short:"d" help:"Run in the background; see 'container logs'."`
 	Args        []string `arg:"" passthrough:"" help:"Command and arguments."`
@@ -57,6 +65,9 @@ func (r *RunCmd) Run(g *Globals) error {
 		ReadOnly: r.ReadOnly, TTY: r.TTY, UIDMaps: r.UIDMap, GIDMaps: r.GIDMap,
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.applyNetwork(s); err != nil {
 		return err
 	}
 	store := g.store()
@@ -135,5 +146,12 @@ func recordStart(dir string, c *launch.Container, detached bool) error {
 	st.Bundle = dir
 	st.PidStart, _ = state.StartTime(c.Pid)
 	st.MonitorStart, _ = state.StartTime(os.Getpid())
+	if c.Net != nil {
+		b, err := json.Marshal(c.Net.Attachments)
+		if err != nil {
+			return fmt.Errorf("encode networks of %s: %w", c.ID, err)
+		}
+		st.Networks = b
+	}
 	return state.Write(dir, st)
 }

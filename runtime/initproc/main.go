@@ -57,6 +57,20 @@ func run(conn *proto.Conn) error {
 	if c == nil || c.Spec == nil || c.Spec.Process == nil || c.Spec.Root == nil {
 		return errors.New("start configuration without spec, process or root")
 	}
+	if c.JoinNetNS {
+		if len(fds) < 1 {
+			return errors.New("network namespace announced but no fd received")
+		}
+		nsfd := fds[len(fds)-1]
+		fds = fds[:len(fds)-1]
+		// This thread is the one that execs, so its namespace is the
+		// command's; the namespace's lo is already up.
+		err := unix.Setns(nsfd, unix.CLONE_NEWNET)
+		unix.Close(nsfd)
+		if err != nil {
+			return fmt.Errorf("join the container's network namespace: %w", err)
+		}
+	}
 	rootFd := -1
 	if c.IdmappedRoot {
 		if len(fds) < 1 {
@@ -66,11 +80,6 @@ func run(conn *proto.Conn) error {
 	}
 	// Files we create (device nodes, mountpoints) get exactly the modes we ask for.
 	unix.Umask(0)
-	if c.CgroupNS {
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return fmt.Errorf("unshare cgroup namespace: %w", err)
-		}
-	}
 	if err := setupUTS(c.Spec); err != nil {
 		return err
 	}
@@ -79,8 +88,13 @@ func run(conn *proto.Conn) error {
 			return err
 		}
 	}
-	r := &rootfs{cfg: c, path: c.Spec.Root.Path, idmapFd: rootFd, fds: fds}
+	r := &rootfs{cfg: c, path: c.Spec.Root.Path, idmapFd: rootFd, fds: fds, conn: conn}
 	if err := r.prepare(); err != nil {
+		return err
+	}
+	// Mounts without a cgroupfs did not need to wait: do it now, before
+	// anything of the user's runs.
+	if err := r.awaitCgroup(); err != nil {
 		return err
 	}
 	var console *os.File

@@ -91,6 +91,9 @@ func (r *rootfs) mount(i int, m specs.Mount) error {
 	}
 	switch m.Type {
 	case "cgroup", "cgroup2":
+		if err := r.awaitCgroup(); err != nil {
+			return err
+		}
 		return r.mountCgroup(m, o)
 	}
 	t, err := r.target(m.Destination, true)

@@ -28,6 +28,29 @@ type rootfs struct {
 	root *os.File
 	// devMounted: we mounted a tmpfs on /dev, so it is ours to populate.
 	devMounted bool
+	conn       *proto.Conn
+	// inCgroup: the parent said CgroupReady (and the cgroup namespace, if
+	// asked for, is unshared).
+	inCgroup bool
+}
+
+// awaitCgroup waits until the parent has put us in our cgroups, then
+// unshares the cgroup namespace so that its root is the container's cgroup.
+// It runs at the first cgroupfs mount, or after all mounts when there is none.
+func (r *rootfs) awaitCgroup() error {
+	if r.inCgroup {
+		return nil
+	}
+	if _, _, err := r.conn.Expect(proto.CgroupReady); err != nil {
+		return fmt.Errorf("wait for the cgroup: %w", err)
+	}
+	if r.cfg.CgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	r.inCgroup = true
+	return nil
 }
 
 func (r *rootfs) spec() *specs.Spec { return r.cfg.Spec }

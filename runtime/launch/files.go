@@ -10,21 +10,47 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"llcr/runtime/network"
 )
 
 // etcFiles writes the container's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf into its state directory and binds them in, so the
 // user's rootfs is never edited.
-func etcFiles(s *specs.Spec, dir string) error {
+func etcFiles(s *specs.Spec, dir string, net *network.Setup) error {
 	host := s.Hostname
 	if host == "" {
 		host = "localhost"
 	}
-	hosts := fmt.Sprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", host)
+	var hosts strings.Builder
+	named := false
+	resolv := ""
+	if net != nil {
+		for _, a := range net.Attachments {
+			for _, ip := range a.IPs {
+				if p, err := netip.ParsePrefix(ip); err == nil {
+					fmt.Fprintf(&hosts, "%s\t%s\n", p.Addr(), host)
+					named = true
+				}
+			}
+		}
+		if len(net.DNS) > 0 {
+			resolv = nameservers(net.DNS, net.Search)
+		}
+	}
+	loop := "127.0.0.1\tlocalhost"
+	if !named {
+		// Without an address of its own the name resolves to loopback.
+		loop += " " + host
+	}
+	hostsFile := loop + "\n::1\tlocalhost ip6-localhost ip6-loopback\n" + hosts.String()
+	if resolv == "" {
+		resolv = resolvConf("/etc/resolv.conf")
+	}
 	files := []struct{ name, content string }{
 		{"hostname", host + "\n"},
-		{"hosts", hosts},
-		{"resolv.conf", resolvConf("/etc/resolv.conf")},
+		{"hosts", hostsFile},
+		{"resolv.conf", resolv},
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
@@ -40,6 +66,21 @@ func etcFiles(s *specs.Spec, dir string) error {
 		})
 	}
 	return nil
+}
+
+func nameservers(servers, search []string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, s := range servers {
+		if !seen[s] {
+			seen[s] = true
+			fmt.Fprintf(&b, "nameserver %s\n", s)
+		}
+	}
+	if len(search) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(search, " "))
+	}
+	return b.String()
 }
 
 func hasMount(s *specs.Spec, dest string) bool {

@@ -26,7 +26,7 @@ func idmappedRoot(rootfs string, pid int) (int, error) {
 	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, attr); err != nil {
 		unix.Close(tree)
 		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
-			return -1, fmt.Errorf("rootfs %s is on a %s filesystem, which cannot be idmapped here (%v): put the rootfs on ext4, xfs, btrfs or tmpfs, or chown it to the mapped ids and drop --uid-map's idmapping", rootfs, fsName(rootfs), err)
+			return -1, fmt.Errorf("rootfs %s is on a %s filesystem, which cannot be idmapped here (%v): this kernel cannot idmap that filesystem: put the rootfs on ext4, xfs or btrfs (tmpfs needs Linux 6.3), or run without --uid-map", rootfs, fsName(rootfs), err)
 		}
 		return -1, fmt.Errorf("idmap rootfs %s: %w", rootfs, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"llcr/runtime/cgroup"
 	"llcr/runtime/errs"
 	"llcr/runtime/initproc"
+	"llcr/runtime/network"
 	"llcr/runtime/proto"
 )
 
@@ -37,8 +38,10 @@ type Container struct {
 	// Pty is the terminal master when Spec.Process.Terminal is set.
 	Pty    *os.File
 	Cgroup *cgroup.Manager
-	cmd    *exec.Cmd
-	undo   undoStack
+	// Net is the container's CNI network, nil without --network.
+	Net  *network.Setup
+	cmd  *exec.Cmd
+	undo undoStack
 }
 
 // Start creates the container and runs its process up to the exec of the
@@ -63,6 +66,11 @@ func Start(o Options) (_ *Container, err error) {
 		return nil, err
 	}
 	c.Cgroup = cg
+	// Network first: the namespace is pinned and configured before the
+	// process exists, so nothing ever sees a half-made network.
+	if err := c.setupNetwork(o.StateDir); err != nil {
+		return nil, err
+	}
 	// On pure v2 the child is born in its cgroup, so the cgroup comes first.
 	// Elsewhere it joins after the clone, and the host-side work below runs
 	// while the child's runtime is still starting: it is off the critical
@@ -91,6 +99,14 @@ func Start(o Options) (_ *Container, err error) {
 		}
 		return c.Cgroup.KillAll()
 	})
+	// The child prepares its mounts while we deal with the cgroup; it waits
+	// for CgroupReady only where it needs the cgroup.
+	if err := etcFiles(s, o.StateDir, c.Net); err != nil {
+		return nil, err
+	}
+	if err := c.sendConfig(parent); err != nil {
+		return nil, err
+	}
 	if !c.bornInCgroup() {
 		if err := c.createCgroup(); err != nil {
 			return nil, err
@@ -99,14 +115,16 @@ func Start(o Options) (_ *Container, err error) {
 			return nil, fmt.Errorf("move container init %d into its cgroup: %w", c.Pid, err)
 		}
 	}
-	if err := etcFiles(s, o.StateDir); err != nil {
-		return nil, err
-	}
-	if err := c.sendConfig(parent); err != nil {
+	if err := parent.Send(proto.Message{Kind: proto.CgroupReady}); err != nil {
 		return nil, err
 	}
 	if err := c.handshake(parent); err != nil {
 		return nil, err
+	}
+	if c.Net != nil {
+		if err := c.Net.SetPid(c.Pid); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -208,6 +226,10 @@ func cloneFlags(s *specs.Spec) (uintptr, error) {
 		if !ok {
 			return 0, fmt.Errorf("linux.namespaces: unknown type %q", ns.Type)
 		}
+		if ns.Path != "" && ns.Type == specs.NetworkNamespace {
+			// Joined by the child with setns (proto.InitConfig.JoinNetNS).
+			continue
+		}
 		if ns.Path != "" {
 			return 0, fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
 		}
@@ -234,6 +256,18 @@ func hasNS(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 		}
 	}
 	return false
+}
+
+func nsPath(s *specs.Spec, t specs.LinuxNamespaceType) string {
+	if s.Linux == nil {
+		return ""
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path
+		}
+	}
+	return ""
 }
 
 func (c *Container) sendConfig(conn *proto.Conn) error {
@@ -268,6 +302,15 @@ func (c *Container) sendConfig(conn *proto.Conn) error {
 			cfg.BindFds[i] = len(fds)
 			fds = append(fds, fd)
 		}
+	}
+	if p := nsPath(c.Spec, specs.NetworkNamespace); p != "" {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open network namespace %s: %w", p, err)
+		}
+		defer unix.Close(fd)
+		cfg.JoinNetNS = true
+		fds = append(fds, fd)
 	}
 	if len(fds) > maxFds {
 		return fmt.Errorf("%d bind mounts in a user namespace: at most %d are supported", len(fds)-1, maxFds-1)

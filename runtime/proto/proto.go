@@ -18,12 +18,17 @@ import (
 type Kind string
 
 const (
-	// Config (parent → child) is the first message. The parent sends it only
-	// after the child is in its cgroups (v1 join after clone), so the child may
-	// unshare its cgroup namespace as soon as it reads it. Fds: an idmapped
-	// clone of the rootfs when Config.IdmappedRoot is set (first), then the
-	// cloned bind sources Config.BindFds points at.
+	// Config (parent → child) is the first message, sent right after the
+	// clone: the child prepares its mounts while the parent is still busy
+	// with the cgroup. Fds: an idmapped clone of the rootfs and the bind
+	// sources (user namespaces only, see InitConfig).
 	Config Kind = "config"
+	// CgroupReady (parent → child): the child is in its cgroups (on v1 a
+	// join after the clone, which waits for an RCU grace period in the
+	// kernel). The child waits for it before unsharing its cgroup namespace
+	// (whose root must be the container's cgroup) and before anything that
+	// could run user code.
+	CgroupReady Kind = "cgroup-ready"
 	// Pty (child → parent) carries the master of the pty the child allocated
 	// in the container's own devpts, so the slave is a /dev/pts/N the
 	// container can see. Fds: the master.
@@ -56,6 +61,10 @@ type InitConfig struct {
 	// namespace the container's root may be refused a host path the
 	// runtime can reach (a volume or the state dir below a 0700 directory).
 	BindFds map[int]int `json:"bindFds,omitempty"`
+	// JoinNetNS: the last fd is the container's network namespace, pinned
+	// and configured by the parent before the clone; the child joins it
+	// before anything else (llcr is network-first).
+	JoinNetNS bool `json:"joinNetns,omitempty"`
 	// CgroupNS: unshare the cgroup namespace first (the parent never asks
 	// clone for it, so that the namespace is rooted at the container's cgroup).
 	CgroupNS bool `json:"cgroupns,omitempty"`

@@ -44,6 +44,9 @@ type State struct {
 	Cgroup   map[string]string `json:"cgroupPaths,omitempty"`
 	Detached bool              `json:"detached,omitempty"`
 	ExitCode *int              `json:"exitCode,omitempty"`
+	// Networks are the container's CNI attachments ([]network.Attachment,
+	// kept opaque here so state does not depend on the network code).
+	Networks json.RawMessage `json:"networks,omitempty"`
 	// ExitMessage explains an abnormal end (e.g. the OOM kill).
 	ExitMessage string    `json:"exitMessage,omitempty"`
 	Finished    time.Time `json:"finished,omitzero"`
