@@ -43,11 +43,18 @@ func (r *rootfs) mountCgroup(m specs.Mount, o mountopt.Options) error {
 		return err
 	}
 	defer dir.Close()
+	done := map[string]bool{}
 	for _, h := range hier {
 		if filepath.Dir(h.Mountpoint) != "/sys/fs/cgroup" {
 			continue
 		}
 		name := filepath.Base(h.Mountpoint)
+		// With the rootfs attached on / (user namespaces), a bind of the
+		// host's /sys lists each hierarchy a second time.
+		if done[name] {
+			continue
+		}
+		done[name] = true
 		if err := unix.Mkdirat(int(dir.Fd()), name, 0o755); err != nil {
 			return fmt.Errorf("create %s/%s: %w", m.Destination, name, err)
 		}

@@ -57,20 +57,6 @@ func run(conn *proto.Conn) error {
 	if c == nil || c.Spec == nil || c.Spec.Process == nil || c.Spec.Root == nil {
 		return errors.New("start configuration without spec, process or root")
 	}
-	if c.JoinNetNS {
-		if len(fds) < 1 {
-			return errors.New("network namespace announced but no fd received")
-		}
-		nsfd := fds[len(fds)-1]
-		fds = fds[:len(fds)-1]
-		// This thread is the one that execs, so its namespace is the
-		// command's; the namespace's lo is already up.
-		err := unix.Setns(nsfd, unix.CLONE_NEWNET)
-		unix.Close(nsfd)
-		if err != nil {
-			return fmt.Errorf("join the container's network namespace: %w", err)
-		}
-	}
 	rootFd := -1
 	if c.IdmappedRoot {
 		if len(fds) < 1 {

@@ -104,6 +104,13 @@ func (r *rootfs) mount(i int, m specs.Mount) error {
 	// Mount through the handle: the path cannot be swapped for a symlink
 	// between resolving and mounting.
 	if err := unix.Mount(m.Source, fdPath(t), m.Type, o.Flags, o.Data); err != nil {
+		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) && r.cfg.UserNS {
+			// sysfs may be mounted only by the user namespace owning the
+			// network namespace; a joined (CNI-made) one is the host's.
+			// Bind the host's /sys instead, as rootless podman does.
+			return r.bind(specs.Mount{Source: "/sys", Destination: m.Destination},
+				mountopt.Options{Flags: o.Flags | unix.MS_RDONLY, Recursive: true, Bind: true}, -1)
+		}
 		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 	}
 	if m.Destination == "/dev" && m.Type == "tmpfs" {

@@ -116,6 +116,10 @@ func Start(o Options) (_ *Container, err error) {
 		}
 	}
 	if err := parent.Send(proto.Message{Kind: proto.CgroupReady}); err != nil {
+		// The child may have failed already: its error says why.
+		if herr := c.handshake(parent); herr != nil {
+			return nil, herr
+		}
 		return nil, err
 	}
 	if err := c.handshake(parent); err != nil {
@@ -194,7 +198,7 @@ func (c *Container) command(o Options, child *proto.Conn) (*exec.Cmd, error) {
 	if cmd.Stdin == nil {
 		cmd.Stdin = devNull()
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startIn(cmd, nsPath(c.Spec, specs.NetworkNamespace)); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	return cmd, nil
@@ -227,7 +231,7 @@ func cloneFlags(s *specs.Spec) (uintptr, error) {
 			return 0, fmt.Errorf("linux.namespaces: unknown type %q", ns.Type)
 		}
 		if ns.Path != "" && ns.Type == specs.NetworkNamespace {
-			// Joined by the child with setns (proto.InitConfig.JoinNetNS).
+			// Inherited at clone: see startIn.
 			continue
 		}
 		if ns.Path != "" {
@@ -302,15 +306,6 @@ func (c *Container) sendConfig(conn *proto.Conn) error {
 			cfg.BindFds[i] = len(fds)
 			fds = append(fds, fd)
 		}
-	}
-	if p := nsPath(c.Spec, specs.NetworkNamespace); p != "" {
-		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("open network namespace %s: %w", p, err)
-		}
-		defer unix.Close(fd)
-		cfg.JoinNetNS = true
-		fds = append(fds, fd)
 	}
 	if len(fds) > maxFds {
 		return fmt.Errorf("%d bind mounts in a user namespace: at most %d are supported", len(fds)-1, maxFds-1)

@@ -61,10 +61,6 @@ type InitConfig struct {
 	// namespace the container's root may be refused a host path the
 	// runtime can reach (a volume or the state dir below a 0700 directory).
 	BindFds map[int]int `json:"bindFds,omitempty"`
-	// JoinNetNS: the last fd is the container's network namespace, pinned
-	// and configured by the parent before the clone; the child joins it
-	// before anything else (llcr is network-first).
-	JoinNetNS bool `json:"joinNetns,omitempty"`
 	// CgroupNS: unshare the cgroup namespace first (the parent never asks
 	// clone for it, so that the namespace is rooted at the container's cgroup).
 	CgroupNS bool `json:"cgroupns,omitempty"`
