@@ -78,7 +78,7 @@ func buildConflist(s netSpec) ([]byte, error) {
 				Bridge:       s.bridge,
 				IsGateway:    true,
 				IPMasq:       true,
-				Capabilities: map[string]bool{"ips": true},
+				Capabilities: map[string]bool{"ips": true, "mac": true},
 				IPAM:         ipam,
 			},
 			portmapPlugin{

@@ -125,6 +125,9 @@ func (l Loader) Get(name string) (*Network, error) {
 	nets, bad := l.scan()
 	for _, n := range nets {
 		if n.Name == name {
+			if name == DefaultName {
+				return l.upgradeDefault(n), nil
+			}
 			return n, nil
 		}
 	}

@@ -83,3 +83,35 @@ func bridgeName(n *Network) string {
 	}
 	return ""
 }
+
+// Bridge is the bridge the network's main plugin attaches containers to
+// ("" when none is named), for `network inspect` and `network rm`.
+func Bridge(n *Network) string { return bridgeName(n) }
+
+// Gateways returns the explicit gateways of the network's IPAM ranges.
+func Gateways(n *Network) []netip.Addr {
+	if n == nil || n.List == nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, pl := range n.List.Plugins {
+		var c struct {
+			IPAM struct {
+				Ranges [][]struct {
+					Gateway string `json:"gateway"`
+				} `json:"ranges"`
+			} `json:"ipam"`
+		}
+		if json.Unmarshal(pl.Bytes, &c) != nil {
+			continue
+		}
+		for _, set := range c.IPAM.Ranges {
+			for _, r := range set {
+				if a, err := netip.ParseAddr(r.Gateway); err == nil && !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}

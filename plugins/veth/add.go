@@ -1,6 +1,7 @@
 package veth
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -69,7 +70,7 @@ func CmdAdd(args *skel.CmdArgs) (err error) {
 
 	ipamRes, err := ipam.ExecAdd(conf.IPAM.Type, args.StdinData)
 	if err != nil {
-		return fmt.Errorf("IPAM plugin %s ADD: %w", conf.IPAM.Type, err)
+		return ipamError(conf.IPAM.Type, "ADD", err)
 	}
 	undo.push(func() { _ = ipam.ExecDel(conf.IPAM.Type, args.StdinData) })
 	result, err := current.NewResultFromResult(ipamRes)
@@ -92,7 +93,7 @@ func CmdAdd(args *skel.CmdArgs) (err error) {
 		ifaces = append(ifaces, &current.Interface{Name: br.Attrs().Name, Mac: br.Attrs().HardwareAddr.String()})
 	}
 
-	host, err := createVeth(hostName, tag, args.IfName, mtu, masterIndex, conf.Mode != ModeRouted, netns)
+	host, err := createVeth(hostName, tag, args.IfName, conf.mac, mtu, masterIndex, conf.Mode != ModeRouted, netns)
 	if err != nil {
 		return err
 	}
@@ -138,4 +139,15 @@ func CmdAdd(args *skel.CmdArgs) (err error) {
 		result.DNS = conf.DNS
 	}
 	return types.PrintResult(result, conf.CNIVersion)
+}
+
+// ipamError names the IPAM plugin in its error. A CNI error keeps its code
+// (runtimes tell "no addresses left" from a broken config by it), which a
+// plain wrap would lose: skel reports only the innermost *types.Error.
+func ipamError(plugin, op string, err error) error {
+	var e *types.Error
+	if errors.As(err, &e) {
+		return types.NewError(e.Code, fmt.Sprintf("IPAM plugin %s %s: %s", plugin, op, e.Msg), e.Details)
+	}
+	return fmt.Errorf("IPAM plugin %s %s: %w", plugin, op, err)
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -41,6 +42,15 @@ type NetConf struct {
 	// IsGateway is a pointer because its default (true in bridge mode)
 	// differs from the zero value.
 	IsGateway *bool `json:"isGateway,omitempty"`
+
+	// RuntimeConfig carries the "mac" capability: the runtime's choice of
+	// the container interface's address (a runtime's --mac).
+	RuntimeConfig struct {
+		Mac string `json:"mac,omitempty"`
+	} `json:"runtimeConfig,omitempty"`
+
+	// mac is RuntimeConfig.Mac parsed; nil lets the kernel pick.
+	mac net.HardwareAddr
 }
 
 // The CNI spec restricts network names to this alphabet; we rely on it
@@ -80,6 +90,16 @@ func LoadConf(data []byte) (*NetConf, error) {
 	// packet, so it is a typo rather than a choice.
 	if conf.MTU != 0 && (conf.MTU < 68 || conf.MTU > 65535) {
 		return nil, fieldError("mtu", fmt.Sprintf("%d is outside 68..65535 (0 means the default-route interface's MTU)", conf.MTU))
+	}
+	if m := conf.RuntimeConfig.Mac; m != "" {
+		hw, err := net.ParseMAC(m)
+		if err != nil || len(hw) != 6 {
+			return nil, fieldError("runtimeConfig.mac", fmt.Sprintf("%q is not a six-byte Ethernet address", m))
+		}
+		if hw[0]&1 != 0 {
+			return nil, fieldError("runtimeConfig.mac", fmt.Sprintf("%q is a multicast address, which cannot name an interface", m))
+		}
+		conf.mac = hw
 	}
 	if conf.IPAM.Type == "" {
 		return nil, fieldError("ipam.type", "required: this plugin delegates address assignment to an IPAM plugin")

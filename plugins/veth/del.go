@@ -34,6 +34,11 @@ func CmdDel(args *skel.CmdArgs) error {
 	if err := deleteOwnedLink(HostVethName(args.ContainerID, args.IfName), tag); err != nil {
 		errs = append(errs, err)
 	}
+	if conf.Mode == ModeBridge {
+		if err := withLock("bridge-"+conf.Bridge, func() error { return removeIsolationIfIdle(conf.Name, conf.Bridge) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if conf.IPMasq {
 		if err := removeMasq(conf.Name, func(t string) bool { return t == tag }, true); err != nil {
 			errs = append(errs, err)

@@ -44,6 +44,11 @@ func CmdGC(args *skel.CmdArgs) error {
 			errs = append(errs, fmt.Errorf("delete stale veth %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
 		}
 	}
+	if conf.Mode == ModeBridge {
+		if err := withLock("bridge-"+conf.Bridge, func() error { return removeIsolationIfIdle(conf.Name, conf.Bridge) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	// Swept even when ipMasq is now off: the rules may predate the change.
 	if err := removeMasq(conf.Name, stale, true); err != nil {
 		errs = append(errs, err)

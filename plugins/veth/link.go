@@ -127,8 +127,9 @@ func ensureAddr(link netlink.Link, addr *netlink.Addr) error {
 // namespace. Creating it on the host and moving it would cost an
 // rcu_barrier under the rtnl lock, which serialises every parallel ADD on
 // the machine. The host end is created up unless the caller has sysctls to
-// set first, and enslaved when masterIndex is set.
-func createVeth(hostName, alias, contName string, mtu, masterIndex int, up bool, netns ns.NetNS) (*netlink.Veth, error) {
+// set first, and enslaved when masterIndex is set. A nil contMAC leaves the
+// container end's address to the kernel.
+func createVeth(hostName, alias, contName string, contMAC net.HardwareAddr, mtu, masterIndex int, up bool, netns ns.NetNS) (*netlink.Veth, error) {
 	var flags net.Flags
 	if up {
 		flags = net.FlagUp
@@ -141,9 +142,10 @@ func createVeth(hostName, alias, contName string, mtu, masterIndex int, up bool,
 			Flags:       flags,
 			TxQLen:      -1,
 		},
-		PeerName:      contName,
-		PeerNamespace: netlink.NsFd(int(netns.Fd())),
-		PeerTxQLen:    -1,
+		PeerName:         contName,
+		PeerNamespace:    netlink.NsFd(int(netns.Fd())),
+		PeerTxQLen:       -1,
+		PeerHardwareAddr: contMAC,
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
 		// LinkAdd may have created the pair before failing to enslave it.

@@ -12,8 +12,10 @@ import (
 // DefaultLockDir holds the lock files that serialise changes to state shared
 // between concurrent plugin invocations (a bridge, a network's masquerade
 // chain). It is on tmpfs, so stale files vanish at reboot; the locks
-// themselves are flock(2)s, released by the kernel when a plugin dies.
-const DefaultLockDir = "/run/llcr/cni-locks"
+// themselves are flock(2)s, released by the kernel when a plugin dies. It is
+// not under /run/llcr, which is llcr's default container store: a directory
+// there would be listed as a container.
+const DefaultLockDir = "/run/llcr-veth/locks"
 
 // lockDirEnv overrides DefaultLockDir, so tests can keep their lock files
 // out of /run.

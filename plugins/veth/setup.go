@@ -1,8 +1,10 @@
 package veth
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -26,9 +28,11 @@ func checkNoContainerLink(netns ns.NetNS, ifName string) error {
 }
 
 // configureContainer addresses the container end, brings it up and adds its
-// routes; it returns the end's MAC address for the result.
+// routes; it returns the end's MAC address for the result. p.routes is cut
+// to the routes actually added, which the result reports.
 func configureContainer(netns ns.NetNS, ifName string, p *plan) (string, error) {
 	var mac string
+	var added []*types.Route
 	err := netns.Do(func(ns.NetNS) error {
 		link, err := netlinksafe.LinkByName(ifName)
 		if err != nil {
@@ -57,11 +61,18 @@ func configureContainer(netns ns.NetNS, ifName string, p *plan) (string, error) 
 				route.Flags = int(netlink.FLAG_ONLINK)
 			}
 			if err := netlink.RouteAdd(route); err != nil {
+				if errors.Is(err, unix.EEXIST) && isZeroNet(&r.Dst) {
+					// A second network's default route: the first
+					// attachment (eth0) keeps the default, as with docker.
+					continue
+				}
 				return fmt.Errorf("add route %s via %s dev %s: %w", r.Dst.String(), r.GW, ifName, err)
 			}
+			added = append(added, r)
 		}
 		return nil
 	})
+	p.routes = added
 	return mac, err
 }
 
@@ -73,6 +84,12 @@ func setupBridge(conf *NetConf, p *plan) (*netlink.Bridge, error) {
 	err := withLock("bridge-"+conf.Bridge, func() error {
 		var err error
 		if br, err = ensureBridge(conf.Bridge, p.v6); err != nil {
+			return err
+		}
+		if err := ensureBridgeGroup(br); err != nil {
+			return err
+		}
+		if err := setupIsolation(conf.Name, conf.Bridge, p.v4, p.v6); err != nil {
 			return err
 		}
 		if !conf.gateway() {

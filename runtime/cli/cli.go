@@ -18,6 +18,13 @@ import (
 // Globals are the flags every command takes.
 type Globals struct {
 	Root string `default:"/run/llcr" help:"Directory for container state." type:"path"`
+
+	// runc's global flags (containerd and podman pass them).
+	Log           string           `help:"Write the runtime's messages to this file (default: stderr)." type:"path"`
+	LogFormat     string           `name:"log-format" enum:"text,json" default:"text" help:"Format of --log: text or json (lines of level, msg, time)."`
+	Debug         bool             `help:"Log debug messages."`
+	SystemdCgroup bool             `name:"systemd-cgroup" help:"Place the container in a systemd scope (linux.cgroupsPath slice:prefix:name)."`
+	Version       kong.VersionFlag `help:"Print the runtime and runtime-spec versions."`
 }
 
 func (g *Globals) store() state.Store { return state.Store{Root: g.Root} }
@@ -31,6 +38,17 @@ type app struct {
 	Kill   KillCmd   `cmd:"" help:"Send a signal to a container's process."`
 	Delete DeleteCmd `cmd:"" aliases:"rm" help:"Delete a stopped container (-f: kill it first)."`
 	Logs   LogsCmd   `cmd:"" help:"Print the output of a detached container."`
+
+	// runc's lifecycle over OCI bundles.
+	Create   CreateCmd   `cmd:"" help:"Create a container from an OCI bundle; its process waits for 'start'."`
+	Start    StartCmd    `cmd:"" help:"Start the process of a created container."`
+	Spec     SpecCmd     `cmd:"" help:"Write a starting config.json for an OCI bundle."`
+	Features FeaturesCmd `cmd:"" help:"Print the runtime-spec features this runtime implements, as JSON."`
+
+	// Networking.
+	Inspect InspectCmd `cmd:"" help:"Print containers' state and networks as JSON."`
+	Network NetworkCmd `cmd:"" help:"Manage CNI networks: ls, create, rm, inspect."`
+	GC      GCCmd      `cmd:"" name:"gc" help:"Clean up what crashed runtimes left: orphaned containers, CNI attachments."`
 }
 
 // exitRequest is how kong's help and version output end the parse without
@@ -54,6 +72,7 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(exitRequest{c}) }),
 		kong.UsageOnError(),
+		kong.Vars{"version": versionText()},
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "container: %v\n", err)
@@ -73,11 +92,14 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "container: %v\n", err)
 		return errs.Runtime
 	}
-	return reportErr(stderr, ctx.Run(&cli.Globals))
+	if err := cli.Globals.setupLog(stderr); err != nil {
+		return reportErr(stderr, err)
+	}
+	return reportErr(stderr, runCommand(ctx, &cli))
 }
 
 func reportErr(stderr io.Writer, err error) int {
-	if err != nil && !errs.Silent(err) {
+	if err != nil && !errs.Silent(err) && logError(err) {
 		fmt.Fprintf(stderr, "container: %v\n", err)
 	}
 	return errs.Code(err)

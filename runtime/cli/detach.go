@@ -39,33 +39,62 @@ type monitorReport struct {
 // startDetached hands the container to a monitor and waits only for the
 // start's outcome, so a bad start still fails this command with its error.
 func startDetached(store state.Store, id, dir string, s *specs.Spec) error {
+	if _, err := startMonitor(store, id, dir, s, nil); err != nil {
+		return err
+	}
+	fmt.Println(id)
+	return nil
+}
+
+// startMonitor starts the monitor (with the OCI commands' options, nil for
+// the seed's -d) and returns its report of a successful start; on failure
+// the state directory is gone.
+func startMonitor(store state.Store, id, dir string, s *specs.Spec, opts *monitorOptions) (monitorReport, error) {
+	rep, err := spawnMonitor(store, id, dir, s, opts)
+	if err != nil {
+		store.Remove(id)
+	}
+	return rep, err
+}
+
+func spawnMonitor(store state.Store, id, dir string, s *specs.Spec, opts *monitorOptions) (monitorReport, error) {
 	b, err := json.Marshal(s)
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, configFile), b, 0o600)
 	}
+	var none monitorReport
 	if err != nil {
-		store.Remove(id)
-		return fmt.Errorf("write spec of %s: %w", id, err)
+		return none, fmt.Errorf("write spec of %s: %w", id, err)
 	}
 	self, err := os.Executable()
 	if err != nil {
-		store.Remove(id)
-		return fmt.Errorf("find the runtime binary: %w", err)
+		return none, fmt.Errorf("find the runtime binary: %w", err)
+	}
+	args := []string{monitorArg, store.Root, id}
+	if opts != nil {
+		b, err := json.Marshal(opts)
+		if err != nil {
+			return none, fmt.Errorf("encode monitor options of %s: %w", id, err)
+		}
+		args = append(args, string(b))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		store.Remove(id)
-		return fmt.Errorf("create monitor pipe: %w", err)
+		return none, fmt.Errorf("create monitor pipe: %w", err)
 	}
 	defer r.Close()
-	cmd := exec.Command(self, monitorArg, store.Root, id)
+	cmd := exec.Command(self, args...)
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
+	if opts != nil && opts.Bundle != "" {
+		// The OCI commands' container gets exactly the caller's stdio; the
+		// monitor lets go of its copies once the container has them.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		store.Remove(id)
-		return fmt.Errorf("start monitor of %s: %w", id, err)
+		return none, fmt.Errorf("start monitor of %s: %w", id, err)
 	}
 	w.Close()
 	var rep monitorReport
@@ -73,22 +102,26 @@ func startDetached(store state.Store, id, dir string, s *specs.Spec) error {
 	if derr != nil || rep.Error != "" {
 		// The monitor removed what it made; it exits right after reporting.
 		cmd.Wait()
-		store.Remove(id)
 		if derr != nil {
-			return fmt.Errorf("monitor of %s died before reporting: %w", id, derr)
+			return none, fmt.Errorf("monitor of %s died before reporting: %w", id, derr)
 		}
-		return errs.WithCode(rep.Code, errors.New(rep.Error))
+		return none, errs.WithCode(rep.Code, errors.New(rep.Error))
 	}
 	// The monitor lives on as the container's parent; we do not wait for it.
 	cmd.Process.Release()
-	fmt.Println(id)
-	return nil
+	return rep, nil
 }
 
 // runMonitor is the monitor's body: args are the state root and the id.
 func runMonitor(args []string) error {
-	if len(args) != 2 {
-		return errors.New("usage: __monitor ROOT ID")
+	if len(args) != 2 && len(args) != 3 {
+		return errors.New("usage: __monitor ROOT ID [OPTIONS]")
+	}
+	var opts monitorOptions
+	if len(args) == 3 {
+		if err := json.Unmarshal([]byte(args[2]), &opts); err != nil {
+			return fmt.Errorf("decode monitor options: %w", err)
+		}
 	}
 	store := state.Store{Root: args[0]}
 	id := args[1]
@@ -109,6 +142,9 @@ func runMonitor(args []string) error {
 		send(monitorReport{Code: errs.Runtime, Error: err.Error()})
 		return err
 	}
+	if opts.Bundle != "" {
+		return monitorBundle(store, id, s, &opts, send)
+	}
 	log, err := os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		err = fmt.Errorf("open log of %s: %w", id, err)
@@ -122,8 +158,7 @@ func runMonitor(args []string) error {
 		return err
 	}
 	if err := recordStart(dir, c, true); err != nil {
-		c.Signal(syscall.SIGKILL)
-		c.Wait()
+		abandon(c)
 		send(monitorReport{Code: errs.Runtime, Error: err.Error()})
 		return err
 	}
@@ -140,6 +175,12 @@ func runMonitor(args []string) error {
 	case <-time.After(2 * time.Second):
 	}
 	return recordExit(store, id, code, werr)
+}
+
+// abandon kills and tears down a container whose start cannot be completed.
+func abandon(c *launch.Container) {
+	c.Signal(syscall.SIGKILL)
+	c.Wait()
 }
 
 func readSpec(dir string) (*specs.Spec, error) {

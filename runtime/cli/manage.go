@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"llcr/runtime/cgroup"
+	"llcr/runtime/netns"
+	"llcr/runtime/network"
 	"llcr/runtime/spec"
 	"llcr/runtime/state"
 )
@@ -33,6 +36,9 @@ func (l *ListCmd) Run(g *Globals) error {
 	}
 	var sts []*state.State
 	for _, id := range ids {
+		if notContainer(store, id) {
+			continue
+		}
 		st, err := store.Load(id)
 		if err != nil {
 			// Like runc: a container without readable state is left out of
@@ -53,7 +59,17 @@ func (l *ListCmd) Run(g *Globals) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tCOMMAND")
+	// The network columns appear only when some container has a network,
+	// so the table of plain containers stays narrow.
+	withNet := false
+	for _, st := range sts {
+		withNet = withNet || len(attachments(st)) > 0
+	}
+	if withNet {
+		fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tIPS\tPORTS\tCOMMAND")
+	} else {
+		fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tCOMMAND")
+	}
 	for _, st := range sts {
 		st.Refresh()
 		pid := "-"
@@ -64,8 +80,13 @@ func (l *ListCmd) Run(g *Globals) error {
 		if st.Status == state.Stopped && st.ExitCode != nil {
 			status = fmt.Sprintf("stopped (%d)", *st.ExitCode)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", st.ID, pid, status,
-			st.Created.Local().Format(time.DateTime), strings.Join(st.Command, " "))
+		created := st.Created.Local().Format(time.DateTime)
+		if withNet {
+			ips, ports := netColumns(st)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.ID, pid, status, created, ips, ports, strings.Join(st.Command, " "))
+		} else {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", st.ID, pid, status, created, strings.Join(st.Command, " "))
+		}
 	}
 	return w.Flush()
 }
@@ -169,6 +190,9 @@ func (d *DeleteCmd) Run(g *Globals) error {
 		if err := removeCgroup(d.ID, nil, store.Dir(d.ID)); err != nil {
 			return err
 		}
+		if err := network.Reap(context.Background(), d.ID); err != nil {
+			return err
+		}
 		return store.Remove(d.ID)
 	}
 	st.Refresh()
@@ -184,6 +208,11 @@ func (d *DeleteCmd) Run(g *Globals) error {
 	// give it the chance, then clean up whatever a dead one left.
 	waitGone(st.Monitor, st.MonitorStart, 5*time.Second)
 	if err := removeCgroup(d.ID, st.Cgroup, store.Dir(d.ID)); err != nil {
+		return err
+	}
+	// A live holder tore the network down before exiting; Reap finds
+	// nothing then. A dead one (SIGKILLed) left it to us.
+	if err := network.Reap(context.Background(), d.ID); err != nil {
 		return err
 	}
 	return store.Remove(d.ID)
@@ -276,4 +305,28 @@ func (l *LogsCmd) Run(g *Globals) error {
 	defer f.Close()
 	_, err = io.Copy(os.Stdout, f)
 	return err
+}
+
+// netColumns are list's IPS and PORTS: every attachment's addresses
+// (without prefix length) and the published ports.
+func netColumns(st *state.State) (string, string) {
+	var ips, ports []string
+	for _, a := range attachments(st) {
+		for _, ip := range a.IPs {
+			if i := strings.IndexByte(ip, '/'); i >= 0 {
+				ip = ip[:i]
+			}
+			ips = append(ips, ip)
+		}
+		for _, p := range a.Ports {
+			ports = append(ports, p.String())
+		}
+	}
+	return dash(strings.Join(ips, ",")), dash(strings.Join(ports, ","))
+}
+
+// notContainer: the directory of network pins lives in the default store
+// (/run/llcr/netns); it is no container.
+func notContainer(store state.Store, id string) bool {
+	return filepath.Clean(store.Dir(id)) == netns.Dir
 }

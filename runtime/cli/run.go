@@ -15,7 +15,7 @@ import (
 
 // RunCmd is `container [run] [flags] -- CMD [ARG...]`.
 type RunCmd struct {
-	Rootfs      string   `required:"" help:"Directory holding the container's root filesystem."`
+	Rootfs      string   `help:"Directory holding the container's root filesystem (without it: runc's form, run [-b BUNDLE] ID)."`
 	Memory      string   `help:"Memory limit (512M, 1G, 1.5G or bytes); swap is capped to the same value."`
 	CPUs        string   `name:"cpus" help:"CPU limit in cores, fractional (0.5, 1.5)."`
 	PidsLimit   int64    `name:"pids-limit" help:"Maximum number of processes."`
@@ -37,7 +37,8 @@ type RunCmd struct {
 	NetConfDir  string   `name:"network-config-dir" help:"Directory of CNI network configs (default: /etc/llcr/net.d, then /etc/cni/net.d)."`
 	Name        string   `help:"Container id (default: generated)."`
 	Detach      bool     `short:"d" help:"Run in the background; see 'container logs'."`
-	Args        []string `arg:"" passthrough:"" help:"Command and arguments."`
+	ociRunFlags
+	Args []string `arg:"" passthrough:"" help:"Command and arguments (runc's form: the container id)."`
 }
 
 // forwarded are the signals a foreground runtime passes on to the container.
@@ -46,6 +47,12 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 
 func (r *RunCmd) Run(g *Globals) error {
 	if err := requireRoot(); err != nil {
+		return err
+	}
+	if r.Rootfs == "" {
+		return r.runBundle(g)
+	}
+	if err := r.ociRunFlags.seedForm(); err != nil {
 		return err
 	}
 	id := r.Name
@@ -131,6 +138,15 @@ func forwardSignals(c *launch.Container, sigs chan os.Signal, term *terminal, do
 }
 
 func recordStart(dir string, c *launch.Container, detached bool) error {
+	st, err := startState(dir, c, detached)
+	if err != nil {
+		return err
+	}
+	return state.Write(dir, st)
+}
+
+// startState is the state.json of a container that just started.
+func startState(dir string, c *launch.Container, detached bool) (*state.State, error) {
 	st := &state.State{
 		Created:  nowUTC(),
 		Rootfs:   c.Spec.Root.Path,
@@ -149,9 +165,9 @@ func recordStart(dir string, c *launch.Container, detached bool) error {
 	if c.Net != nil {
 		b, err := json.Marshal(c.Net.Attachments)
 		if err != nil {
-			return fmt.Errorf("encode networks of %s: %w", c.ID, err)
+			return nil, fmt.Errorf("encode networks of %s: %w", c.ID, err)
 		}
 		st.Networks = b
 	}
-	return state.Write(dir, st)
+	return st, nil
 }

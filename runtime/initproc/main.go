@@ -57,6 +57,13 @@ func run(conn *proto.Conn) error {
 	if c == nil || c.Spec == nil || c.Spec.Process == nil || c.Spec.Root == nil {
 		return errors.New("start configuration without spec, process or root")
 	}
+	fifo := -1
+	if c.ExecFifo {
+		if len(fds) < 1 {
+			return errors.New("exec fifo announced but no fd received")
+		}
+		fifo, fds = fds[len(fds)-1], fds[:len(fds)-1]
+	}
 	rootFd := -1
 	if c.IdmappedRoot {
 		if len(fds) < 1 {
@@ -83,6 +90,11 @@ func run(conn *proto.Conn) error {
 	if err := r.awaitCgroup(); err != nil {
 		return err
 	}
+	if c.RuntimeHooks {
+		if err := awaitRuntimeHooks(conn); err != nil {
+			return err
+		}
+	}
 	var console *os.File
 	if c.Spec.Process.Terminal {
 		if console, err = r.setupConsole(conn); err != nil {
@@ -103,5 +115,9 @@ func run(conn *proto.Conn) error {
 	if err := conn.Send(proto.Message{Kind: proto.Ready}); err != nil {
 		return err
 	}
-	return execProcess(c.Spec.Process)
+	var beforeExec func() error
+	if fifo >= 0 {
+		beforeExec = func() error { return awaitStart(conn, fifo) }
+	}
+	return execProcess(c.Spec.Process, beforeExec)
 }

@@ -16,8 +16,10 @@ import (
 // execProcess turns init into the user's process. The order follows runc and
 // crun: rlimits; bounding set, then the uid/gid switch with KEEPCAPS, then the
 // remaining capability sets; no_new_privs; cwd checked to be inside the
-// container; every fd above 2 marked close-on-exec; exec.
-func execProcess(p *specs.Process) error {
+// container; every fd above 2 marked close-on-exec; exec. beforeExec, when
+// set, runs last of all (the wait for `start`), so that everything that
+// can fail has failed before the container counts as created.
+func execProcess(p *specs.Process, beforeExec func() error) error {
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
@@ -72,6 +74,14 @@ func execProcess(p *specs.Process) error {
 	path, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
 	if err != nil {
 		return err
+	}
+	if err := applyLSM(p); err != nil {
+		return err
+	}
+	if beforeExec != nil {
+		if err := beforeExec(); err != nil {
+			return err
+		}
 	}
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("mark fds close-on-exec: %w", err)

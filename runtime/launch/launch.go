@@ -28,6 +28,12 @@ type Options struct {
 	StateDir string
 	// Stdin, Stdout, Stderr are the process's stdio when it has no terminal.
 	Stdin, Stdout, Stderr *os.File
+	// WaitStart (`create`): Start returns once the init waits on the exec
+	// fifo in StateDir, right before the exec; Release lets it go on.
+	WaitStart bool
+	// CreateRuntime runs the prestart and createRuntime hooks, with the
+	// mounts made and before pivot_root; an error aborts the start.
+	CreateRuntime func(pid int) error
 }
 
 // Container is a started container process and the host resources it holds.
@@ -39,9 +45,10 @@ type Container struct {
 	Pty    *os.File
 	Cgroup *cgroup.Manager
 	// Net is the container's CNI network, nil without --network.
-	Net  *network.Setup
-	cmd  *exec.Cmd
-	undo undoStack
+	Net           *network.Setup
+	cmd           *exec.Cmd
+	undo          undoStack
+	createRuntime func(pid int) error
 }
 
 // Start creates the container and runs its process up to the exec of the
@@ -104,7 +111,15 @@ func Start(o Options) (_ *Container, err error) {
 	if err := etcFiles(s, o.StateDir, c.Net); err != nil {
 		return nil, err
 	}
-	if err := c.sendConfig(parent); err != nil {
+	var fifo int = -1
+	if o.WaitStart {
+		if fifo, err = c.makeFifo(o.StateDir); err != nil {
+			return nil, err
+		}
+		defer unix.Close(fifo)
+	}
+	c.createRuntime = o.CreateRuntime
+	if err := c.sendConfig(parent, fifo); err != nil {
 		return nil, err
 	}
 	if !c.bornInCgroup() {
@@ -192,13 +207,16 @@ func (c *Container) command(o Options, child *proto.Conn) (*exec.Cmd, error) {
 		Stdin:       o.Stdin,
 		Stdout:      o.Stdout,
 		Stderr:      o.Stderr,
-		ExtraFiles:  []*os.File{os.NewFile(uintptr(child.Fd()), "sync")},
+		ExtraFiles:  []*os.File{child.File("sync")},
 		SysProcAttr: attr,
 	}
 	if cmd.Stdin == nil {
 		cmd.Stdin = devNull()
 	}
-	if err := startIn(cmd, nsPath(c.Spec, specs.NetworkNamespace)); err != nil {
+	err = startIn(cmd, nsPath(c.Spec, specs.NetworkNamespace))
+	// Our copy of the child's end must go, or its exec would not show as EOF.
+	cmd.ExtraFiles[0].Close()
+	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	return cmd, nil
@@ -274,13 +292,15 @@ func nsPath(s *specs.Spec, t specs.LinuxNamespaceType) string {
 	return ""
 }
 
-func (c *Container) sendConfig(conn *proto.Conn) error {
+func (c *Container) sendConfig(conn *proto.Conn, fifo int) error {
 	cfg := &proto.InitConfig{
-		ID:          c.ID,
-		Spec:        c.Spec,
-		CgroupNS:    hasNS(c.Spec, specs.CgroupNamespace),
-		UserNS:      hasNS(c.Spec, specs.UserNamespace),
-		CgroupPaths: c.Cgroup.Paths(),
+		ID:           c.ID,
+		Spec:         c.Spec,
+		CgroupNS:     hasNS(c.Spec, specs.CgroupNamespace),
+		UserNS:       hasNS(c.Spec, specs.UserNamespace),
+		CgroupPaths:  c.Cgroup.Paths(),
+		RuntimeHooks: c.createRuntime != nil,
+		ExecFifo:     fifo >= 0,
 	}
 	var fds []int
 	if cfg.UserNS {
@@ -306,6 +326,10 @@ func (c *Container) sendConfig(conn *proto.Conn) error {
 			cfg.BindFds[i] = len(fds)
 			fds = append(fds, fd)
 		}
+	}
+	if fifo >= 0 {
+		// Last, so the bind indices above stay as they are.
+		fds = append(fds, fifo)
 	}
 	if len(fds) > maxFds {
 		return fmt.Errorf("%d bind mounts in a user namespace: at most %d are supported", len(fds)-1, maxFds-1)
@@ -338,8 +362,23 @@ func (c *Container) handshake(conn *proto.Conn) error {
 			// had copied it (`-t -- echo hi` printed nothing). Start
 			// closes it itself on failure.
 			c.Pty = os.NewFile(uintptr(fds[0]), "pty-master")
+		case proto.RuntimeHooks:
+			if c.createRuntime == nil {
+				return errors.New("protocol: container init stopped for hooks nobody asked for")
+			}
+			if err := c.createRuntime(c.Pid); err != nil {
+				return err
+			}
+			if err := conn.Send(proto.Message{Kind: proto.HooksDone}); err != nil {
+				return err
+			}
 		case proto.Ready:
 			ready = true
+		case proto.Created:
+			if !ready {
+				return errors.New("protocol: created before ready")
+			}
+			return nil
 		case proto.Error:
 			for _, fd := range fds {
 				unix.Close(fd)

@@ -133,3 +133,22 @@ func Pinned(id string) bool {
 	_, err := os.Stat(netns.Path(id))
 	return err == nil
 }
+
+// Reap tears down container id's network if its holder and process are
+// gone; a live owner keeps it (the holder will tear it down itself).
+func Reap(ctx context.Context, id string) error {
+	return reapOne(ctx, cni.New(nil, ""), id)
+}
+
+// Users lists the containers with a live attachment to network name.
+func Users(name string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range valid(cni.New(nil, ""), name) {
+		if !seen[a.ContainerID] {
+			seen[a.ContainerID] = true
+			out = append(out, a.ContainerID)
+		}
+	}
+	return out
+}

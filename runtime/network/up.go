@@ -110,7 +110,11 @@ func Up(ctx context.Context, id, stateDir string, req *Request) (_ *Setup, err e
 		s.DNS = append(s.DNS, res.DNS.Nameservers...)
 		s.Search = append(s.Search, res.DNS.Search...)
 	}
-	s.DNS = append(req.DNS, s.DNS...)
+	// --dns is the user's explicit choice: it replaces what the networks
+	// suggest rather than being tried before them.
+	if len(req.DNS) > 0 {
+		s.DNS = req.DNS
+	}
 	return s, nil
 }
 

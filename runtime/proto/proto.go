@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -29,6 +30,13 @@ const (
 	// (whose root must be the container's cgroup) and before anything that
 	// could run user code.
 	CgroupReady Kind = "cgroup-ready"
+	// RuntimeHooks (child → parent, only with InitConfig.RuntimeHooks): the
+	// mounts are done and pivot_root is not, which is when the spec runs
+	// the prestart and createRuntime hooks in the runtime's namespaces.
+	RuntimeHooks Kind = "runtime-hooks"
+	// HooksDone (parent → child): the hooks succeeded; the child goes on. A
+	// failing hook gets the child killed instead.
+	HooksDone Kind = "hooks-done"
 	// Pty (child → parent) carries the master of the pty the child allocated
 	// in the container's own devpts, so the slave is a /dev/pts/N the
 	// container can see. Fds: the master.
@@ -36,6 +44,11 @@ const (
 	// Ready (child → parent): mounts, pivot_root and the terminal are done;
 	// what remains is the privilege drop and exec, which close the socket.
 	Ready Kind = "ready"
+	// Created (child → parent, only with InitConfig.ExecFifo): everything
+	// up to the exec is done; the child now blocks opening the exec fifo
+	// for writing until `start` opens it for reading. The parent's part of
+	// the start ends here.
+	Created Kind = "created"
 	// Error (child → parent): a step failed; the child exits right after.
 	Error Kind = "error"
 )
@@ -70,6 +83,12 @@ type InitConfig struct {
 	// CgroupPaths are the container's host cgroup dirs, for the in-container
 	// /sys/fs/cgroup on v1 where a fresh cgroupfs mount is refused.
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// RuntimeHooks: stop after the mounts for the runtime's hooks (see
+	// the RuntimeHooks message).
+	RuntimeHooks bool `json:"runtimeHooks,omitempty"`
+	// ExecFifo: the message's last fd is an O_PATH handle on the exec fifo
+	// of `create` (see the Created message).
+	ExecFifo bool `json:"execFifo,omitempty"`
 }
 
 // InitError is a failed step, with the exit code the runtime should end with.
@@ -105,6 +124,16 @@ func FromFd(fd int) *Conn { return &Conn{fd} }
 
 // Fd is the raw descriptor.
 func (c *Conn) Fd() int { return c.fd }
+
+// File hands the descriptor over to an *os.File (for exec.Cmd.ExtraFiles),
+// which then owns it: the Conn forgets it, so the fd is closed exactly once.
+// Two owners of one fd number would close it twice, the second time under
+// whatever file reused the number.
+func (c *Conn) File(name string) *os.File {
+	f := os.NewFile(uintptr(c.fd), name)
+	c.fd = -1
+	return f
+}
 
 // Close closes the descriptor; closing twice is harmless.
 func (c *Conn) Close() error {
