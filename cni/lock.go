@@ -98,3 +98,15 @@ func flockPath(path string, how int) (func(), error) {
 		unix.Close(fd)
 	}
 }
+
+// LockPortmap serialises the use of portmap's host-wide chains
+// (CNI-HOSTPORT-*): ADDs that publish ports hold it shared, and the removal
+// of those chains once unused holds it exclusive, so a chain is never
+// deleted under an ADD that is about to jump to it.
+func (m *Manager) LockPortmap(exclusive bool) (unlock func(), err error) {
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	return flockPath(filepath.Join(m.cacheDir, "locks", "portmap"), how)
+}

@@ -17,10 +17,21 @@ import (
 // on v1 it is never briefly unlimited. On failure it removes the
 // directories it made.
 func (m *Manager) Create() error {
-	if m.h.mode == modeV2 {
-		return m.createV2()
+	// Destroy removes the shared parent once empty; a start racing with
+	// the last container's teardown can see it vanish between creating the
+	// parent and the leaf, which shows as ENOENT: make it again.
+	var err error
+	for try := 0; try < 5; try++ {
+		if m.h.mode == modeV2 {
+			err = m.createV2()
+		} else {
+			err = m.createV1()
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
-	return m.createV1()
+	return err
 }
 
 func (m *Manager) createV1() (err error) {
@@ -139,6 +150,13 @@ func (m *Manager) Destroy() error {
 	for _, dir := range m.dirs {
 		if err := cgroups.RemovePath(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
+			continue
+		}
+		// The shared parent goes with the last container, so an idle host
+		// keeps no llcr cgroup at all; rmdir fails harmlessly while
+		// another container's cgroup is in it.
+		if parent := filepath.Dir(dir); filepath.Base(parent) == parentName {
+			unix.Rmdir(parent)
 		}
 	}
 	return errors.Join(errs...)

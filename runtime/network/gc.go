@@ -125,6 +125,7 @@ func GC(ctx context.Context, configDir string) (GCReport, error) {
 		}
 		rep.Networks = append(rep.Networks, n.Name)
 	}
+	errs = append(errs, prunePortmap(mgr))
 	return rep, errors.Join(errs...)
 }
 

@@ -75,6 +75,13 @@ func Up(ctx context.Context, id, stateDir string, req *Request) (_ *Setup, err e
 	if s.ports, err = reservePorts(req.Publish); err != nil {
 		return nil, err
 	}
+	if len(req.Publish) > 0 {
+		unlockPM, err := mgr.LockPortmap(false)
+		if err != nil {
+			return nil, err
+		}
+		defer unlockPM()
+	}
 	// The owner record goes first: whatever exists from here on can be
 	// traced back to a holder, and reaped once the holder is gone.
 	s.owner = owner{StateDir: stateDir, Holder: os.Getpid()}
@@ -170,6 +177,9 @@ func (s *Setup) down(ctx context.Context) error {
 		}
 	}
 	s.nets = nil
+	if len(s.ports) > 0 {
+		errs = append(errs, prunePortmap(s.mgr))
+	}
 	for _, p := range s.ports {
 		p.Close()
 	}
@@ -201,6 +211,9 @@ func teardown(ctx context.Context, mgr *cni.Manager, id string) error {
 		if err := mgr.DetachCached(ctx, a); err != nil {
 			errs = append(errs, fmt.Errorf("container %s: %w", id, err))
 		}
+	}
+	if len(atts) > 0 {
+		errs = append(errs, prunePortmap(mgr))
 	}
 	errs = append(errs, netns.Remove(netns.Path(id)), removeOwner(id))
 	return errors.Join(errs...)
