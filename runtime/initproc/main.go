@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"llcr/runtime/errs"
+	"llcr/runtime/netns"
 	"llcr/runtime/proto"
 )
 
@@ -77,7 +78,7 @@ func run(conn *proto.Conn) error {
 		return err
 	}
 	if hasNewNamespace(c.Spec, "network") {
-		if err := loopbackUp(); err != nil {
+		if err := netns.LoopbackUp(); err != nil {
 			return err
 		}
 	}

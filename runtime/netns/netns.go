@@ -49,7 +49,7 @@ func enterNewAndPin(path string) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("create network namespace: %w", err)
 	}
-	if err := loopbackUp(); err != nil {
+	if err := LoopbackUp(); err != nil {
 		return err
 	}
 	if err := unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, ""); err != nil {
@@ -71,8 +71,9 @@ func Remove(path string) error {
 	return nil
 }
 
-// loopbackUp brings lo up with two ioctls on the current thread's namespace.
-func loopbackUp() error {
+// LoopbackUp brings lo up with two ioctls in the calling thread's network
+// namespace: cheaper than a netlink socket and a library on the start path.
+func LoopbackUp() error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("bring up lo: socket: %w", err)
