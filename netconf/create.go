@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/containernetworking/cni/pkg/utils"
 )
@@ -24,14 +25,14 @@ type CreateOptions struct {
 
 // Network names become file names and parts of CNI cache and lock file
 // names, so they follow the container id rules.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // reservedNames are --network values with their own meaning, not networks.
 var reservedNames = map[string]bool{"none": true, "host": true}
 
 // ValidateName checks a network name for Create.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) || utils.ValidateNetworkName(name) != nil {
+	if !nameRE().MatchString(name) || utils.ValidateNetworkName(name) != nil {
 		return fmt.Errorf("invalid network name %q: a network name is 1 to 64 characters: letters, digits, '_', '.' and '-', starting with a letter or digit", name)
 	}
 	if reservedNames[name] {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"text/template"
 )
 
@@ -18,7 +19,11 @@ import (
 //go:embed default.conflist
 var defaultConflist string
 
-var defaultTemplate = template.Must(template.New("default.conflist").Parse(defaultConflist))
+// Parsed on first use: package-level parsing would cost every start of the
+// runtime binary, networked or not.
+var defaultTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("default.conflist").Parse(defaultConflist))
+})
 
 // DefaultBridge is the default network's bridge; created networks may not
 // reuse it.
@@ -27,7 +32,7 @@ const DefaultBridge = "llcr0"
 // renderDefault fills the subnet into the embedded default conflist.
 func renderDefault(subnet netip.Prefix) ([]byte, error) {
 	var b bytes.Buffer
-	if err := defaultTemplate.Execute(&b, struct{ Subnet string }{subnet.String()}); err != nil {
+	if err := defaultTemplate().Execute(&b, struct{ Subnet string }{subnet.String()}); err != nil {
 		return nil, fmt.Errorf("render default network config: %w", err)
 	}
 	return b.Bytes(), nil

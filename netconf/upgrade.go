@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"text/template"
 )
 
@@ -12,8 +13,9 @@ import (
 // never edited, so it is rewritten from the current template (same subnet):
 // the host then gains what newer versions added (the "mac" capability)
 // without the user having to delete the file. Edited files are left alone.
-var legacyDefaults = []*template.Template{
-	template.Must(template.New("v1").Parse(`{
+var legacyDefaults = sync.OnceValue(func() []*template.Template {
+	return []*template.Template{
+		template.Must(template.New("v1").Parse(`{
   "cniVersion": "1.1.0",
   "name": "default",
   "plugins": [
@@ -37,7 +39,8 @@ var legacyDefaults = []*template.Template{
   ]
 }
 `)),
-}
+	}
+})
 
 // upgradeDefault returns n, rewritten from the current template first when
 // its file is an unedited older default in WriteDir. Any failure keeps the
@@ -51,7 +54,7 @@ func (l Loader) upgradeDefault(n *Network) *Network {
 		return n
 	}
 	vars := struct{ Subnet string }{subnets[0].String()}
-	for _, t := range legacyDefaults {
+	for _, t := range legacyDefaults() {
 		var old bytes.Buffer
 		// The bytes already loaded decide first, so the usual case (an
 		// up-to-date file) costs no lock on every start.

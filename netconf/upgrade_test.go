@@ -13,7 +13,7 @@ func TestUpgradeLegacyDefault(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "default.conflist")
 	var old bytes.Buffer
-	if err := legacyDefaults[0].Execute(&old, struct{ Subnet string }{"10.89.3.0/24"}); err != nil {
+	if err := legacyDefaults()[0].Execute(&old, struct{ Subnet string }{"10.89.3.0/24"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, old.Bytes(), 0o644); err != nil {

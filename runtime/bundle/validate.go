@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -14,12 +15,12 @@ import (
 
 // ociVersion accepts any 1.x: the spec promises backward compatibility
 // within a major version, and bundles written for 1.0.2 are common.
-var ociVersion = regexp.MustCompile(`^1\.[0-9]+\.[0-9]+(-[0-9A-Za-z.+-]*)?$`)
+var ociVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^1\.[0-9]+\.[0-9]+(-[0-9A-Za-z.+-]*)?$`) })
 
 // Validate checks what llcr relies on or does not support, naming the field
 // of the first problem (root.path must already be absolute).
 func Validate(s *specs.Spec) error {
-	if !ociVersion.MatchString(s.Version) {
+	if !ociVersion().MatchString(s.Version) {
 		return fmt.Errorf("ociVersion: %q is not supported: this runtime implements 1.x (up to %s)", s.Version, specs.Version)
 	}
 	if err := validateRoot(s.Root); err != nil {
