@@ -32,7 +32,8 @@ WARMUP=${BENCH_WARMUP:-3}
 LLCR_BIN=${LLCR_BIN:-$repo/bin/container}
 LLCR_ROOTFS=${LLCR_ROOTFS:-$repo/build/rootfs}
 
-CASES=(llcr llcr-net runc crun)
+# BENCH_CASES picks a subset, e.g. "llcr crun".
+read -r -a CASES <<<"${BENCH_CASES:-llcr llcr-net runc crun}"
 # The ratio column divides by this case's median.
 REFERENCE=crun
 

@@ -152,7 +152,7 @@ func runMonitor(args []string) error {
 		return err
 	}
 	defer log.Close()
-	c, err := launch.Start(launch.Options{ID: id, Spec: s, StateDir: dir, Stdout: log, Stderr: log})
+	c, err := startContainer(launch.Options{ID: id, Spec: s, StateDir: dir, Stdout: log, Stderr: log})
 	if err != nil {
 		send(monitorReport{Code: errs.Code(err), Error: err.Error()})
 		return err

@@ -35,7 +35,7 @@ func monitorBundle(store state.Store, id string, s *specs.Spec, o *monitorOption
 		send(monitorReport{Code: errs.Code(err), Error: err.Error()})
 		return err
 	}
-	c, err := launch.Start(launch.Options{ID: id, Spec: s, StateDir: dir,
+	c, err := startContainer(launch.Options{ID: id, Spec: s, StateDir: dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		WaitStart: o.WaitStart, CreateRuntime: runtimeHooks(id, o.Bundle, s)})
 	if err != nil {

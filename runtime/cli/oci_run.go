@@ -64,7 +64,7 @@ func (r *RunCmd) runBundle(g *Globals) error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := launch.Start(launch.Options{ID: id, Spec: s, StateDir: dir,
+	c, err := startContainer(launch.Options{ID: id, Spec: s, StateDir: dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, CreateRuntime: runtimeHooks(id, b.bundle, s)})
 	if err != nil {
 		store.Remove(id)

@@ -90,7 +90,7 @@ func (r *RunCmd) Run(g *Globals) error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	c, err := launch.Start(launch.Options{ID: id, Spec: s, StateDir: dir,
+	c, err := startContainer(launch.Options{ID: id, Spec: s, StateDir: dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
 		store.Remove(id)

@@ -107,7 +107,12 @@ const maxMessage = 1 << 20
 const MaxFds = 253
 
 // Conn is one end of the socketpair.
-type Conn struct{ fd int }
+type Conn struct {
+	fd int
+	// buf is allocated once: a fresh megabyte per message made the parent
+	// collect garbage in the middle of a start.
+	buf []byte
+}
 
 // Pair returns the parent's and the child's ends, both close-on-exec (the
 // child's is dup'ed onto a fixed fd by exec.Cmd.ExtraFiles, which clears it).
@@ -116,11 +121,11 @@ func Pair() (parent, child *Conn, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("create sync socketpair: %w", err)
 	}
-	return &Conn{fds[0]}, &Conn{fds[1]}, nil
+	return &Conn{fd: fds[0]}, &Conn{fd: fds[1]}, nil
 }
 
 // FromFd wraps an inherited fd (the child's end).
-func FromFd(fd int) *Conn { return &Conn{fd} }
+func FromFd(fd int) *Conn { return &Conn{fd: fd} }
 
 // Fd is the raw descriptor.
 func (c *Conn) Fd() int { return c.fd }
@@ -170,7 +175,10 @@ func (c *Conn) Send(m Message, fds ...int) error {
 // Recv reads one message. io.EOF means the other side closed its end
 // (for the parent after Ready: the child exec'd).
 func (c *Conn) Recv() (Message, []int, error) {
-	buf := make([]byte, maxMessage)
+	if c.buf == nil {
+		c.buf = make([]byte, maxMessage)
+	}
+	buf := c.buf
 	oob := make([]byte, unix.CmsgSpace(4*MaxFds))
 	var n, oobn, flags int
 	var err error
