@@ -33,7 +33,8 @@ LLCR_BIN=${LLCR_BIN:-$repo/bin/container}
 LLCR_ROOTFS=${LLCR_ROOTFS:-$repo/build/rootfs}
 
 # BENCH_CASES picks a subset, e.g. "llcr crun".
-read -r -a CASES <<<"${BENCH_CASES:-llcr llcr-net runc crun}"
+read -r -a CASES <<<"${BENCH_CASES:-llcr llcr-net runc crun runc-cni}"
+CNI_BIN=${CNI_BIN:-$(dirname "$LLCR_BIN")/cni}
 # The ratio column divides by this case's median.
 REFERENCE=crun
 
@@ -59,11 +60,47 @@ case_crun() {
 	crun --root "$work/state-crun" run --bundle "$work/bundle" "llcr-bench-$$-crun-$1"
 }
 
+# What llcr-net does, the way a runc user does it: a named netns, cnitool ADD
+# with the reference bridge + host-local plugins, runc run joining it, DEL.
+case_runc-cni() {
+	local ns=llcr-bench-$$ rc=0
+	ip netns add "$ns" || return 1
+	CNI_PATH=$CNI_BIN NETCONFPATH=$work/cni "$work/cnitool" add llcr-bench "/var/run/netns/$ns" >/dev/null || rc=1
+	if ((rc == 0)); then
+		runc --root "$work/state-runc" run --bundle "$work/bundle-net" "llcr-bench-$$-rcni-$1" || rc=$?
+	fi
+	CNI_PATH=$CNI_BIN NETCONFPATH=$work/cni "$work/cnitool" del llcr-bench "/var/run/netns/$ns" >/dev/null || rc=1
+	ip netns del "$ns"
+	return "$rc"
+}
+
+# The network the runc-cni case gets: bridge + host-local, leases in $work.
+make_cni() {
+	mkdir -p "$work/cni"
+	cat >"$work/cni/llcr-bench.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "llcr-bench", "plugins": [
+  {"type": "bridge", "bridge": "llcrbench0", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$work/leases",
+            "ranges": [[{"subnet": "10.89.254.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}]}
+JSON
+	(cd "$repo" && go build -o "$work/cnitool" github.com/containernetworking/cni/cnitool) || return 1
+	# runc's bundle, joining the named netns instead of making one.
+	mkdir -p "$work/bundle-net"
+	jq --arg ns "/var/run/netns/llcr-bench-$$" \
+		'.linux.namespaces |= map(if .type == "network" then .path = $ns else . end)' \
+		"$work/bundle/config.json" >"$work/bundle-net/config.json"
+}
+
 # Why a case cannot run at all, or nothing if it can be tried.
 case_missing() {
 	case $1 in
 	llcr | llcr-net) [[ -x $LLCR_BIN ]] || echo "$LLCR_BIN not built (make build)" ;;
 	runc | crun) command -v "$1" >/dev/null || echo "$1 not installed (apt-get install $1)" ;;
+	runc-cni)
+		command -v runc >/dev/null || echo "runc not installed (apt-get install runc)"
+		[[ -x $CNI_BIN/bridge && -x $CNI_BIN/host-local ]] || echo "reference plugins not in $CNI_BIN (make cni)"
+		command -v jq >/dev/null || echo "jq not installed"
+		;;
 	esac
 }
 
@@ -140,6 +177,9 @@ inner() {
 	mkdir -p "$rootfs" "$work/state-runc" "$work/state-crun"
 	mount --bind "$LLCR_ROOTFS" "$rootfs"
 	make_bundle "$work/bundle" "$rootfs"
+	if [[ " ${CASES[*]} " == *" runc-cni "* ]]; then
+		make_cni || log "runc-cni: could not build cnitool"
+	fi
 
 	local c why active=() notes=() i rc t0 t1
 	for c in "${CASES[@]}"; do
