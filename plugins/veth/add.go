@@ -118,16 +118,22 @@ func CmdAdd(args *skel.CmdArgs) (err error) {
 	if err != nil {
 		return err
 	}
+	// Pushed first: a failure after one family's rules went in must not
+	// leave them behind. Only this attachment's tagged rules go.
+	if conf.IPMasq {
+		undo.push(func() {
+			_ = teardownNetfilter(conf, args.StdinData, true, func(t string) bool { return t == tag })
+		})
+	}
+	// Rules go in before forwarding is turned on, so a new network is never
+	// routed to the others unfiltered.
+	if err := setupNetfilter(conf, tag, p); err != nil {
+		return err
+	}
 	if conf.gateway() {
 		if err := enableForwarding(p.v4, p.v6); err != nil {
 			return err
 		}
-	}
-	if conf.IPMasq {
-		if err := setupMasq(conf.Name, tag, p); err != nil {
-			return err
-		}
-		undo.push(func() { _ = removeMasq(conf.Name, func(t string) bool { return t == tag }, true) })
 	}
 
 	result.Interfaces = ifaces

@@ -34,15 +34,8 @@ func CmdDel(args *skel.CmdArgs) error {
 	if err := deleteOwnedLink(HostVethName(args.ContainerID, args.IfName), tag); err != nil {
 		errs = append(errs, err)
 	}
-	if conf.Mode == ModeBridge {
-		if err := withLock("bridge-"+conf.Bridge, func() error { return removeIsolationIfIdle(conf.Name, conf.Bridge) }); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if conf.IPMasq {
-		if err := removeMasq(conf.Name, func(t string) bool { return t == tag }, true); err != nil {
-			errs = append(errs, err)
-		}
+	if err := teardownNetfilter(conf, args.StdinData, conf.IPMasq, func(t string) bool { return t == tag }); err != nil {
+		errs = append(errs, err)
 	}
 	// Release the lease last, so the address cannot be handed out again
 	// while it is still configured somewhere.

@@ -44,13 +44,9 @@ func CmdGC(args *skel.CmdArgs) error {
 			errs = append(errs, fmt.Errorf("delete stale veth %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
 		}
 	}
-	if conf.Mode == ModeBridge {
-		if err := withLock("bridge-"+conf.Bridge, func() error { return removeIsolationIfIdle(conf.Name, conf.Bridge) }); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	// Swept even when ipMasq is now off: the rules may predate the change.
-	if err := removeMasq(conf.Name, stale, true); err != nil {
+	// Masquerade rules are swept even when ipMasq is now off: they may
+	// predate the change.
+	if err := teardownNetfilter(conf, args.StdinData, true, stale); err != nil {
 		errs = append(errs, err)
 	}
 	if err := invoke.DelegateGC(context.TODO(), conf.IPAM.Type, args.StdinData, nil); err != nil {

@@ -16,11 +16,8 @@ package veth
 // removes it, both under the bridge's lock.
 
 import (
-	"errors"
 	"fmt"
-	"os/exec"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
 )
 
@@ -49,83 +46,38 @@ func ensureBridgeGroup(br netlink.Link) error {
 	return nil
 }
 
-// setupIsolation adds the network's rule (and the shared chain and jump).
+// addIsolation queues the network's rule (and the shared chain and jump).
 // The caller holds the bridge's lock.
-func setupIsolation(network, bridge string, v4, v6 bool) error {
-	for _, f := range []struct {
-		on    bool
-		proto iptables.Protocol
-	}{{v4, iptables.ProtocolIPv4}, {v6, iptables.ProtocolIPv6}} {
-		if !f.on {
-			continue
-		}
-		ipt, err := iptables.NewWithProtocol(f.proto)
-		if err != nil {
-			return fmt.Errorf("isolate network %s: %w", network, err)
-		}
-		exists, err := ipt.ChainExists(filterTable, isolationChain)
-		if err != nil {
-			return fmt.Errorf("look up chain %s: %w", isolationChain, err)
-		}
-		if !exists {
-			if err := ipt.NewChain(filterTable, isolationChain); err != nil && !isChainExists(err) {
-				return fmt.Errorf("create chain %s: %w", isolationChain, err)
-			}
-		}
-		jump := []string{"-j", isolationChain}
-		if ok, err := ipt.Exists(filterTable, forwardChain, jump...); err != nil {
-			return fmt.Errorf("look up jump to %s: %w", isolationChain, err)
-		} else if !ok {
-			if err := ipt.Insert(filterTable, forwardChain, 1, jump...); err != nil {
-				return fmt.Errorf("add jump to %s: %w", isolationChain, err)
-			}
-		}
-		if err := ipt.AppendUnique(filterTable, isolationChain, isolationRule(network, bridge)...); err != nil {
-			return fmt.Errorf("add isolation rule of network %s: %w", network, err)
-		}
-	}
-	return nil
+func addIsolation(b *batch, network, bridge string) {
+	b.ensureChain(filterTable, isolationChain)
+	b.insertFirstUnique(filterTable, forwardChain, []string{"-j", isolationChain})
+	b.appendUnique(filterTable, isolationChain, isolationRule(network, bridge))
 }
 
-func isChainExists(err error) bool {
-	var e *iptables.Error
-	return errors.As(err, &e) && e.ExitStatus() == 1
-}
-
-// removeIsolationIfIdle removes the network's rule once its bridge has no
-// ports left. The caller holds the bridge's lock. The shared chain and
-// jump stay, as docker's chains do: they cost nothing when empty.
-func removeIsolationIfIdle(network, bridge string) error {
+// bridgeIdle reports whether bridge has no ports left (or is gone), the
+// point at which its network's rule goes. The caller holds the bridge's
+// lock.
+func bridgeIdle(bridge string) (bool, error) {
 	br, err := linkByName(bridge)
+	if err != nil || br == nil {
+		return err == nil, err
+	}
+	links, err := netlink.LinkList()
 	if err != nil {
-		return err
+		return false, fmt.Errorf("list links: %w", err)
 	}
-	if br != nil {
-		links, err := netlink.LinkList()
-		if err != nil {
-			return fmt.Errorf("list links: %w", err)
-		}
-		for _, l := range links {
-			if l.Attrs().MasterIndex == br.Attrs().Index {
-				return nil
-			}
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			return false, nil
 		}
 	}
-	var errs []error
-	for _, proto := range []iptables.Protocol{iptables.ProtocolIPv4, iptables.ProtocolIPv6} {
-		ipt, err := iptables.NewWithProtocol(proto)
-		if err != nil {
-			if !errors.Is(err, exec.ErrNotFound) {
-				errs = append(errs, fmt.Errorf("remove isolation of network %s: %w", network, err))
-			}
-			continue
-		}
-		if ok, _ := ipt.ChainExists(filterTable, isolationChain); !ok {
-			continue
-		}
-		if err := ipt.DeleteIfExists(filterTable, isolationChain, isolationRule(network, bridge)...); err != nil {
-			errs = append(errs, fmt.Errorf("remove isolation rule of network %s: %w", network, err))
-		}
+	return true, nil
+}
+
+// removeIsolation queues the removal of the network's rule. The shared
+// chain and jump stay, as docker's chains do: they cost nothing when empty.
+func removeIsolation(b *batch, network, bridge string) {
+	if b.chainExists(filterTable, isolationChain) {
+		b.deleteRule(filterTable, isolationChain, isolationRule(network, bridge))
 	}
-	return errors.Join(errs...)
 }

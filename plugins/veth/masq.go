@@ -34,11 +34,13 @@ const (
 type family struct {
 	proto     iptables.Protocol
 	multicast string
+	// save and restore are the family's batch tools (see batch.go).
+	save, restore string
 }
 
 var (
-	familyV4 = family{iptables.ProtocolIPv4, "224.0.0.0/4"}
-	familyV6 = family{iptables.ProtocolIPv6, "ff00::/8"}
+	familyV4 = family{iptables.ProtocolIPv4, "224.0.0.0/4", "iptables-save", "iptables-restore"}
+	familyV6 = family{iptables.ProtocolIPv6, "ff00::/8", "ip6tables-save", "ip6tables-restore"}
 )
 
 func familyOf(ip net.IP) family {
@@ -50,72 +52,35 @@ func familyOf(ip net.IP) family {
 
 func masqLock(network string) string { return "masq-" + masqChain(network) }
 
-// setupMasq installs the network's chain (if missing) and this
-// attachment's jump rules.
-func setupMasq(network, tag string, p *plan) error {
-	chain := masqChain(network)
-	return withLock(masqLock(network), func() error {
-		for _, f := range []family{familyV4, familyV6} {
-			var addrs []addrPlan
-			for _, a := range p.addrs {
-				if familyOf(a.ipc.Address.IP) == f {
-					addrs = append(addrs, a)
-				}
-			}
-			if len(addrs) == 0 {
-				continue
-			}
-			ipt, err := iptables.NewWithProtocol(f.proto)
-			if err != nil {
-				return fmt.Errorf("masquerade for network %s: %w", network, err)
-			}
-			if err := ensureMasqChain(ipt, chain, f, addrs); err != nil {
-				return err
-			}
-			for _, a := range addrs {
-				rule := jumpRule(a.hostPrefix(), tag, chain)
-				if err := ipt.AppendUnique(natTable, postrouting, rule...); err != nil {
-					return fmt.Errorf("add masquerade jump %v to %s: %w", rule, postrouting, err)
-				}
-			}
+// addrsOf returns the plan's addresses of family f.
+func addrsOf(p *plan, f family) []addrPlan {
+	var addrs []addrPlan
+	for _, a := range p.addrs {
+		if familyOf(a.ipc.Address.IP) == f {
+			addrs = append(addrs, a)
 		}
-		return nil
-	})
+	}
+	return addrs
+}
+
+// addMasq queues the network's chain (if missing) and this attachment's
+// jump rules for addrs. The caller holds the network's masquerade lock.
+func addMasq(b *batch, network, tag string, addrs []addrPlan) {
+	chain := masqChain(network)
+	b.ensureChain(natTable, chain)
+	// Exemptions go first so they precede the catch-all MASQUERADE even
+	// when a subnet is added to the network after the chain was made.
+	for _, a := range addrs {
+		b.insertFirstUnique(natTable, chain, []string{"-d", a.subnet.String(), "-j", "RETURN"})
+	}
+	b.appendUnique(natTable, chain, []string{"!", "-d", b.fam.multicast, "-j", "MASQUERADE"})
+	for _, a := range addrs {
+		b.appendUnique(natTable, postrouting, jumpRule(a.hostPrefix(), tag, chain))
+	}
 }
 
 func jumpRule(src *net.IPNet, tag, chain string) []string {
 	return []string{"-s", src.String(), "-m", "comment", "--comment", tag, "-j", chain}
-}
-
-func ensureMasqChain(ipt *iptables.IPTables, chain string, f family, addrs []addrPlan) error {
-	exists, err := ipt.ChainExists(natTable, chain)
-	if err != nil {
-		return fmt.Errorf("look up chain %s: %w", chain, err)
-	}
-	if !exists {
-		if err := ipt.NewChain(natTable, chain); err != nil {
-			return fmt.Errorf("create chain %s: %w", chain, err)
-		}
-	}
-	// Exemptions go first so they precede the catch-all MASQUERADE even
-	// when a subnet is added to the network after the chain was made.
-	for _, a := range addrs {
-		rule := []string{"-d", a.subnet.String(), "-j", "RETURN"}
-		ok, err := ipt.Exists(natTable, chain, rule...)
-		if err != nil {
-			return fmt.Errorf("look up rule %v in %s: %w", rule, chain, err)
-		}
-		if !ok {
-			if err := ipt.Insert(natTable, chain, 1, rule...); err != nil {
-				return fmt.Errorf("add rule %v to %s: %w", rule, chain, err)
-			}
-		}
-	}
-	rule := []string{"!", "-d", f.multicast, "-j", "MASQUERADE"}
-	if err := ipt.AppendUnique(natTable, chain, rule...); err != nil {
-		return fmt.Errorf("add rule %v to %s: %w", rule, chain, err)
-	}
-	return nil
 }
 
 // masqRule is a parsed POSTROUTING rule we may own.
@@ -126,18 +91,10 @@ type masqRule struct {
 }
 
 // listJumps returns the POSTROUTING rules carrying one of our tags.
-func listJumps(ipt *iptables.IPTables) ([]masqRule, error) {
-	lines, err := ipt.List(natTable, postrouting)
-	if err != nil {
-		return nil, fmt.Errorf("list nat %s: %w", postrouting, err)
-	}
+func listJumps(b *batch) []masqRule {
 	var out []masqRule
-	for _, line := range lines {
-		fields := splitRule(line)
-		if len(fields) < 2 || fields[0] != "-A" {
-			continue
-		}
-		r := masqRule{spec: fields[2:]}
+	for _, sr := range b.rules(natTable, postrouting) {
+		r := masqRule{spec: sr.spec}
 		for i := 0; i+1 < len(r.spec); i++ {
 			switch r.spec[i] {
 			case "--comment":
@@ -150,7 +107,7 @@ func listJumps(ipt *iptables.IPTables) ([]masqRule, error) {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // splitRule splits an iptables -S line into words, undoing the double
@@ -187,34 +144,35 @@ func splitRule(line string) []string {
 }
 
 // removeMasq deletes the jump rules whose tag satisfies drop, then the
-// network's chain if nothing jumps to it any more. A missing iptables
-// binary is success when tolerateMissing: there can be no rules then.
+// network's chain if nothing jumps to it any more, in both families. A
+// missing iptables binary is success when tolerateMissing: there can be no
+// rules then.
 func removeMasq(network string, drop func(tag string) bool, tolerateMissing bool) error {
-	chain := masqChain(network)
 	return withLock(masqLock(network), func() error {
 		var errs []error
 		for _, f := range []family{familyV4, familyV6} {
-			ipt, err := iptables.NewWithProtocol(f.proto)
+			b, err := newBatch(f)
 			if err != nil {
-				if tolerateMissing && errors.Is(err, exec.ErrNotFound) {
-					continue
+				if !tolerateMissing || !errors.Is(err, exec.ErrNotFound) {
+					errs = append(errs, fmt.Errorf("remove masquerade for network %s: %w", network, err))
 				}
-				errs = append(errs, fmt.Errorf("remove masquerade for network %s: %w", network, err))
 				continue
 			}
-			errs = append(errs, removeMasqFamily(ipt, chain, drop))
+			removeMasqRules(b, network, drop)
+			if err := b.commit(); err != nil {
+				errs = append(errs, fmt.Errorf("remove masquerade for network %s: %w", network, err))
+			}
 		}
 		return errors.Join(errs...)
 	})
 }
 
-func removeMasqFamily(ipt *iptables.IPTables, chain string, drop func(string) bool) error {
-	rules, err := listJumps(ipt)
-	if err != nil {
-		return err
-	}
+// removeMasqRules queues the deletions removeMasq describes. The caller
+// holds the network's masquerade lock.
+func removeMasqRules(b *batch, network string, drop func(string) bool) {
+	chain := masqChain(network)
 	referenced := false
-	for _, r := range rules {
+	for _, r := range listJumps(b) {
 		if r.chain != chain {
 			continue
 		}
@@ -222,23 +180,11 @@ func removeMasqFamily(ipt *iptables.IPTables, chain string, drop func(string) bo
 			referenced = true
 			continue
 		}
-		if err := ipt.DeleteIfExists(natTable, postrouting, r.spec...); err != nil {
-			return fmt.Errorf("delete masquerade jump %v: %w", r.spec, err)
-		}
+		b.deleteRule(natTable, postrouting, r.spec)
 	}
-	if referenced {
-		return nil
+	if !referenced {
+		b.deleteChain(natTable, chain)
 	}
-	exists, err := ipt.ChainExists(natTable, chain)
-	if err != nil {
-		return fmt.Errorf("look up chain %s: %w", chain, err)
-	}
-	if exists {
-		if err := ipt.ClearAndDeleteChain(natTable, chain); err != nil {
-			return fmt.Errorf("delete chain %s: %w", chain, err)
-		}
-	}
-	return nil
 }
 
 // checkMasq verifies this attachment's jump rules and the chain they target.

@@ -89,9 +89,6 @@ func setupBridge(conf *NetConf, p *plan) (*netlink.Bridge, error) {
 		if err := ensureBridgeGroup(br); err != nil {
 			return err
 		}
-		if err := setupIsolation(conf.Name, conf.Bridge, p.v4, p.v6); err != nil {
-			return err
-		}
 		if !conf.gateway() {
 			return nil
 		}
