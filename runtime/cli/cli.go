@@ -44,6 +44,11 @@ type app struct {
 	Start    StartCmd    `cmd:"" help:"Start the process of a created container."`
 	Spec     SpecCmd     `cmd:"" help:"Write a starting config.json for an OCI bundle."`
 	Features FeaturesCmd `cmd:"" help:"Print the runtime-spec features this runtime implements, as JSON."`
+	Pause    PauseCmd    `cmd:"" help:"Freeze every process of a container."`
+	Resume   ResumeCmd   `cmd:"" help:"Thaw a paused container."`
+	Ps       PsCmd       `cmd:"" help:"List a container's processes (table: the host's ps -ef; json: pids)."`
+	Events   EventsCmd   `cmd:"" help:"Print a container's stats (--stats once, else every --interval) and OOM events as JSON lines."`
+	Update   UpdateCmd   `cmd:"" help:"Change a live container's cgroup limits (-r resources.json or flags)."`
 
 	// Networking.
 	Inspect InspectCmd `cmd:"" help:"Print containers' state and networks as JSON."`

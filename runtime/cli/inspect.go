@@ -29,7 +29,7 @@ func (c *InspectCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		st.Refresh()
+		refresh(st)
 		info := inspectInfo{State: *st, Pid: st.Pid, Networks: attachments(st)}
 		if st.Status == state.Stopped {
 			info.Pid = 0

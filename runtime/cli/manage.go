@@ -25,7 +25,8 @@ import (
 
 // ListCmd is `container list`.
 type ListCmd struct {
-	Quiet bool `short:"q" help:"Print ids only."`
+	Quiet  bool   `short:"q" help:"Print ids only."`
+	Format string `short:"f" enum:"table,json" default:"table" help:"Output format: table or json (runc's fields)."`
 }
 
 func (l *ListCmd) Run(g *Globals) error {
@@ -58,6 +59,9 @@ func (l *ListCmd) Run(g *Globals) error {
 		}
 		return nil
 	}
+	if l.Format == "json" {
+		return listJSON(store, sts)
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	// The network columns appear only when some container has a network,
 	// so the table of plain containers stays narrow.
@@ -71,9 +75,9 @@ func (l *ListCmd) Run(g *Globals) error {
 		fmt.Fprintln(w, "ID\tPID\tSTATUS\tCREATED\tCOMMAND")
 	}
 	for _, st := range sts {
-		st.Refresh()
+		refresh(st)
 		pid := "-"
-		if st.Status == state.Running || st.Status == state.Created {
+		if st.Status != state.Stopped {
 			pid = strconv.Itoa(st.Pid)
 		}
 		status := string(st.Status)
@@ -101,7 +105,7 @@ func (c *StateCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	st.Refresh()
+	refresh(st)
 	out := struct {
 		state.State
 		Pid int `json:"pid"`
@@ -121,8 +125,9 @@ func loadState(g *Globals, id string) (*state.State, error) {
 	return g.store().Load(id)
 }
 
-// KillCmd is `container kill ID [SIGNAL]`.
+// KillCmd is `container kill [--all] ID [SIGNAL]`.
 type KillCmd struct {
+	All    bool   `short:"a" help:"Signal every process in the container's cgroup, not only its init."`
 	ID     string `arg:"" help:"Container id."`
 	Signal string `arg:"" optional:"" default:"TERM" help:"Signal name or number (default TERM)."`
 }
@@ -139,12 +144,42 @@ func (k *KillCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	st.Refresh()
-	if st.Status != state.Running && st.Status != state.Created {
+	refresh(st)
+	if st.Status != state.Running && st.Status != state.Created && st.Status != statusPaused {
 		return fmt.Errorf("container %s is not running (status %s)", k.ID, st.Status)
+	}
+	if k.All {
+		cg, err := cgroup.Load(st.Cgroup)
+		if err == nil {
+			err = cg.Signal(sig)
+		}
+		if err != nil {
+			return fmt.Errorf("send %s to every process of container %s: %w", unix.SignalName(sig), k.ID, err)
+		}
+		return nil
 	}
 	if err := unix.Kill(st.Pid, sig); err != nil {
 		return fmt.Errorf("send %s to container %s (pid %d): %w", unix.SignalName(sig), k.ID, st.Pid, err)
+	}
+	if sig == unix.SIGKILL && st.Status == statusPaused {
+		// A frozen process keeps its SIGKILL pending until thawed.
+		return thaw(st)
+	}
+	return nil
+}
+
+// thaw resumes a paused container so that a kill can take effect. One
+// that is not frozen (or whose cgroup is already gone) is left alone.
+func thaw(st *state.State) error {
+	cg, err := cgroup.Load(st.Cgroup)
+	if err != nil {
+		return fmt.Errorf("thaw container %s: %w", st.ID, err)
+	}
+	if frozen, err := cg.Frozen(); err != nil || !frozen {
+		return err
+	}
+	if err := cg.Thaw(); err != nil {
+		return fmt.Errorf("thaw container %s: %w", st.ID, err)
 	}
 	return nil
 }
@@ -168,7 +203,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 
 // DeleteCmd is `container delete [-f] ID`.
 type DeleteCmd struct {
-	Force bool   `short:"f" help:"Kill the container first if it is running."`
+	Force bool   `short:"f" help:"Kill the container first if it is running (or paused)."`
 	ID    string `arg:"" help:"Container id."`
 }
 
@@ -264,7 +299,15 @@ func killAndWait(st *state.State) error {
 	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s (pid %d): %w", st.ID, st.Pid, err)
 	}
+	var terr error
+	if len(st.Cgroup) > 0 {
+		// A paused container dies only once thawed.
+		terr = thaw(st)
+	}
 	if !waitGone(st.Pid, st.PidStart, 10*time.Second) {
+		if terr != nil {
+			return fmt.Errorf("container %s (pid %d) did not die after SIGKILL: %w", st.ID, st.Pid, terr)
+		}
 		return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", st.ID, st.Pid)
 	}
 	return nil
