@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/cgroups"
-	"github.com/opencontainers/cgroups/fs"
-	"github.com/opencontainers/cgroups/fs2"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,6 +45,9 @@ func (m *Manager) Pids() ([]int, error) {
 		var pids []int
 		if pids, err = cgroups.GetAllPids(dir); err == nil {
 			return pids, nil
+		}
+		if errors.Is(err, unix.ENODEV) {
+			return nil, nil // the cgroup is being removed: empty
 		}
 		if !errors.Is(err, os.ErrNotExist) {
 			break
@@ -155,28 +156,12 @@ func (m *Manager) setFreezer(state cgroups.FreezerState) error {
 // OOMKilled reports whether the kernel OOM killer killed a process of this
 // cgroup. Without memory accounting there is nothing to report.
 func (m *Manager) OOMKilled() (bool, error) {
-	var (
-		n   uint64
-		err error
-		dir string
-	)
-	if m.h.mode == modeV2 {
-		dir = m.paths[""]
-		n, err = fs2.OOMKillCount(dir)
-	} else {
-		var ok bool
-		if dir, ok = m.paths["memory"]; !ok {
-			return false, nil
-		}
-		n, err = fs.OOMKillCount(dir)
+	n, err := m.OOMKills()
+	if errors.Is(err, os.ErrNotExist) {
+		// The cgroup is already gone: nothing left to report.
+		return false, nil
 	}
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, nil
-		}
-		return false, fmt.Errorf("read OOM kill count of cgroup %s: %w", dir, err)
-	}
-	return n > 0, nil
+	return n > 0, err
 }
 
 // readMemoryLimit recovers the limit of a loaded manager; 0 when unlimited

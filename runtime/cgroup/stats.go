@@ -3,6 +3,7 @@ package cgroup
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 
 	"github.com/opencontainers/cgroups"
@@ -102,7 +103,9 @@ func (m *Manager) Frozen() (bool, error) {
 	}
 	st, err := m.lib.GetFreezerState()
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		// ENODEV: the cgroup is being removed (its monitor tears it down
+		// right after the container died) — as gone as ENOENT.
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV) {
 			return false, nil
 		}
 		return false, fmt.Errorf("read freezer state of cgroup %s: %w", m.name(), err)
