@@ -281,14 +281,15 @@ func TestNetErrors(t *testing.T) {
 	})
 
 	t.Run("missing plugin binary", func(t *testing.T) {
-		// A plugin path with the default network's plugins but portmap.
+		// A plugin path with the default network's plugins but portmap,
+		// which a published port needs (without one it is skipped).
 		dir := t.TempDir()
 		for _, p := range []string{"llcr-veth", "host-local"} {
 			if err := os.Symlink(filepath.Join(filepath.Dir(bin), "cni", p), filepath.Join(dir, p)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		r := e.runEnv([]string{"CNI_PATH=" + dir}, "--rootfs", rootfs, "--network", "default", "--", "true")
+		r := e.runEnv([]string{"CNI_PATH=" + dir}, "--rootfs", rootfs, "--network", "default", "-p", "18099:80", "--", "true")
 		failsWith(t, r, `"default"`, `"portmap" not found`)
 	})
 

@@ -99,6 +99,8 @@ func Up(ctx context.Context, id, stateDir string, req *Request) (_ *Setup, err e
 		if i == 0 && len(req.Publish) > 0 {
 			ports = req.Publish
 			caps["portMappings"] = req.Publish
+		} else {
+			n = withoutIdlePortmap(n)
 		}
 		if r.IP != "" {
 			caps["ips"] = []string{r.IP}
