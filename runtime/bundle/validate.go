@@ -37,7 +37,13 @@ func Validate(s *specs.Spec) error {
 	if err := validateHooks(s.Hooks); err != nil {
 		return err
 	}
-	return validateLinux(s.Linux)
+	if err := validateLinux(s.Linux); err != nil {
+		return err
+	}
+	if s.Linux == nil {
+		return nil
+	}
+	return validateLinuxExtras(s)
 }
 
 func validateRoot(r *specs.Root) error {
@@ -90,6 +96,9 @@ func validateProcess(p *specs.Process) error {
 		if r.Soft > r.Hard {
 			return fmt.Errorf("process.rlimits[%d]: soft limit %d above hard limit %d", i, r.Soft, r.Hard)
 		}
+	}
+	if err := validateProcessAttrs(p); err != nil {
+		return err
 	}
 	return validateLSM(p)
 }

@@ -40,6 +40,11 @@ func (r *rootfs) setupDev() error {
 			return err
 		}
 	}
+	if l := r.spec().Linux; l != nil && len(l.Devices) > 0 {
+		if err := r.createSpecDevices(l.Devices); err != nil {
+			return err
+		}
+	}
 	if !r.devMounted {
 		// Someone else's /dev (the rootfs's own): leave its links alone.
 		return nil

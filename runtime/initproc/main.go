@@ -72,6 +72,11 @@ func run(conn *proto.Conn) error {
 		}
 		rootFd = fds[0]
 	}
+	if TimeOffsetsInChild(c.Spec) {
+		if err := setupTimeNS(c.Spec.Linux.TimeOffsets); err != nil {
+			return err
+		}
+	}
 	// Files we create (device nodes, mountpoints) get exactly the modes we ask for.
 	unix.Umask(0)
 	if err := setupUTS(c.Spec); err != nil {
@@ -119,6 +124,9 @@ func run(conn *proto.Conn) error {
 	var beforeExec func() error
 	if fifo >= 0 {
 		beforeExec = func() error { return awaitStart(conn, fifo) }
+	}
+	if err := setPersonality(c.Spec.Linux); err != nil {
+		return err
 	}
 	return execProcess(c.Spec.Process, beforeExec)
 }

@@ -28,6 +28,16 @@ func execProcess(p *specs.Process, beforeExec func() error) error {
 			return fmt.Errorf("set oom_score_adj %d: %w", *p.OOMScoreAdj, err)
 		}
 	}
+	if p.IOPriority != nil {
+		if err := setIOPriority(p.IOPriority); err != nil {
+			return err
+		}
+	}
+	if p.Scheduler != nil {
+		if err := setScheduler(p.Scheduler); err != nil {
+			return err
+		}
+	}
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"

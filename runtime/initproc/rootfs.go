@@ -140,6 +140,12 @@ func (r *rootfs) pivot() error {
 func (r *rootfs) finish() error {
 	s := r.spec()
 	if s.Linux != nil {
+		// Through the container's /proc, before /proc/sys turns read-only.
+		if len(s.Linux.Sysctl) > 0 {
+			if err := writeSysctls(s.Linux.Sysctl); err != nil {
+				return err
+			}
+		}
 		for _, p := range s.Linux.MaskedPaths {
 			if err := maskPath(p); err != nil {
 				return err

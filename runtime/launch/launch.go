@@ -255,6 +255,9 @@ func cloneFlags(s *specs.Spec) (uintptr, error) {
 		if ns.Path != "" {
 			return 0, fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
 		}
+		if ns.Type == specs.TimeNamespace && initproc.TimeOffsetsInChild(s) {
+			continue
+		}
 		flags |= f
 	}
 	return flags, nil
