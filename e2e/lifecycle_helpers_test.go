@@ -19,15 +19,16 @@ import (
 // lifeState is the part of `container state` and state.json the lifecycle
 // tests look at.
 type lifeState struct {
-	OCIVersion string            `json:"ociVersion"`
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	Pid        int               `json:"pid"`
-	Bundle     string            `json:"bundle"`
-	Created    string            `json:"created"`
-	Monitor    int               `json:"monitorPid"`
-	ExitCode   *int              `json:"exitCode"`
-	Cgroup     map[string]string `json:"cgroupPaths"`
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Status      string            `json:"status"`
+	Pid         int               `json:"pid"`
+	Bundle      string            `json:"bundle"`
+	Created     string            `json:"created"`
+	Monitor     int               `json:"monitorPid"`
+	ExitCode    *int              `json:"exitCode"`
+	ExitMessage string            `json:"exitMessage"`
+	Cgroup      map[string]string `json:"cgroupPaths"`
 }
 
 // state runs `container state id` and decodes it; it fails the test on a

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"llcr/runtime/launch"
 	"os"
 	"time"
 
@@ -50,7 +51,16 @@ func (c *EventsCmd) Run(g *Globals) error {
 	}
 	ooms, _ := cg.OOMKills()
 	next := time.Now()
-	for state.Alive(st.Pid, st.PidStart) {
+	// The container lives while its init does or its cgroup still holds a
+	// process: the cgroup is the ground truth, a /proc read can miss.
+	alive := func() bool {
+		if state.Alive(st.Pid, st.PidStart) {
+			return true
+		}
+		pids, err := cg.Pids()
+		return err == nil && len(pids) > 0
+	}
+	for alive() {
 		if n, err := cg.OOMKills(); err == nil && n > ooms {
 			ooms = n
 			if err := enc.Encode(event{Type: "oom", ID: c.ID}); err != nil {
@@ -60,7 +70,7 @@ func (c *EventsCmd) Run(g *Globals) error {
 		if !time.Now().Before(next) {
 			next = time.Now().Add(c.Interval)
 			if err := emitStats(); err != nil {
-				if !state.Alive(st.Pid, st.PidStart) {
+				if !alive() {
 					// The cgroup went with the container.
 					return nil
 				}
@@ -69,5 +79,26 @@ func (c *EventsCmd) Run(g *Globals) error {
 		}
 		time.Sleep(min(oomPoll, time.Until(next)))
 	}
+	// An OOM kill of the init itself ends the loop before the next poll,
+	// and the monitor may have removed the cgroup already: the exit it
+	// records says so too.
+	if n, err := cg.OOMKills(); err == nil && n > ooms || oomEnded(g, c.ID) {
+		return enc.Encode(event{Type: "oom", ID: c.ID})
+	}
 	return nil
+}
+
+// oomEnded waits (briefly) for the monitor to record the container's end and
+// reports whether it was an OOM kill.
+func oomEnded(g *Globals, id string) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		st, err := g.store().Load(id)
+		if err != nil {
+			return false
+		}
+		if st.ExitCode != nil {
+			return launch.IsOOMMessage(st.ExitMessage)
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -401,6 +402,11 @@ func (c *Container) initDied() error {
 	return fmt.Errorf("container init exited before it was ready: %v", err)
 }
 
+const oomText = "out of memory"
+
+// IsOOMMessage reports whether an exit message recorded by Wait is an OOM kill.
+func IsOOMMessage(msg string) bool { return strings.Contains(msg, "was killed: "+oomText) }
+
 // Signal sends sig to the container's process.
 func (c *Container) Signal(sig syscall.Signal) error {
 	return unix.Kill(c.Pid, sig)
@@ -418,7 +424,7 @@ func (c *Container) Wait() (int, error) {
 		code = 128 + int(ws.Signal())
 		if ws.Signal() == syscall.SIGKILL {
 			if oom, _ := c.Cgroup.OOMKilled(); oom {
-				reason = fmt.Errorf("container %s was killed: out of memory (limit %s)", c.ID, formatSize(c.Cgroup.MemoryLimit()))
+				reason = fmt.Errorf("container %s was killed: %s (limit %s)", c.ID, oomText, formatSize(c.Cgroup.MemoryLimit()))
 			}
 		}
 	}
