@@ -181,16 +181,7 @@ func (e *env) unprivileged(args ...string) result {
 	e.t.Helper()
 	c := e.cmd(args...)
 	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var out, errb strings.Builder
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("run %v as nobody: %v", args, err)
-	}
-	return r
+	return e.runCmd(c)
 }
 
 func TestErrNotRoot(t *testing.T) {

@@ -91,13 +91,20 @@ func (e *env) run(args ...string) result {
 func (e *env) runIn(stdin []byte, args ...string) result {
 	e.t.Helper()
 	c := e.cmd(args...)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
 	if stdin != nil {
 		c.Stdin = bytes.NewReader(stdin)
 	}
+	return e.runCmd(c)
+}
+
+// runCmd runs a prepared invocation to completion (bounded by a minute) and
+// collects its output and exit code.
+func (e *env) runCmd(c *exec.Cmd) result {
+	e.t.Helper()
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
 	if err := c.Start(); err != nil {
-		e.t.Fatalf("start %v: %v", args, err)
+		e.t.Fatalf("start %v: %v", c.Args, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
@@ -107,14 +114,14 @@ func (e *env) runIn(stdin []byte, args ...string) result {
 	case <-time.After(time.Minute):
 		c.Process.Kill()
 		<-done
-		e.t.Fatalf("%v did not finish in a minute", args)
+		e.t.Fatalf("%v did not finish in a minute", c.Args)
 	}
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		e.t.Fatalf("run %v: %v", args, err)
+		e.t.Fatalf("run %v: %v", c.Args, err)
 	}
 	return r
 }

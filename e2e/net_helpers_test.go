@@ -257,16 +257,7 @@ func (e *env) runEnv(extra []string, args ...string) result {
 	e.t.Helper()
 	c := e.cmd(args...)
 	c.Env = append(os.Environ(), extra...)
-	var out, errb strings.Builder
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("run %v: %v", args, err)
-	}
-	return r
+	return e.runCmd(c)
 }
 
 // hostAddr is the host's eth0 IPv4 address ("" without one): connecting
